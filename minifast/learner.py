@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
            'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
            'ProgressCallback', 'activation_for']
 
-# %% ../nbs/03_learner.ipynb #83acf598
+# %% ../nbs/03_learner.ipynb #8d52ff19
 import contextlib, math, operator, os, re, sys, time, uuid, warnings
 from functools import partial
 from pathlib import Path
@@ -25,7 +25,7 @@ from torch import nn
 from .core import default_device, find_bs, to_cpu, to_device
 from .optim import adamw, default_splitter, get_hyper, group_values, hyper_slot, param_groups, set_hyper
 
-# %% ../nbs/03_learner.ipynb #7791584d
+# %% ../nbs/03_learner.ipynb #b4b9b1be
 class CancelFitException(Exception):
     "Raise in a callback to end the fit; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception):
@@ -44,7 +44,7 @@ class CancelStepException(Exception):
 _CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
             CancelBatchException, CancelBackwardException, CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #6bbd6e20
+# %% ../nbs/03_learner.ipynb #b03de173
 EVENTS = ('before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_pred', 'after_loss',
           'before_backward', 'after_cancel_backward', 'after_backward', 'before_step', 'after_cancel_step', 'after_step',
           'after_cancel_batch', 'after_batch', 'after_cancel_train', 'after_train', 'before_validate',
@@ -58,7 +58,7 @@ def _phase(name, cancel): return _Phase(f'before_{name}', f'after_cancel_{name}'
 _EPOCH, _TRAIN, _VALIDATE = _phase('epoch', CancelEpochException), _phase('train', CancelTrainException), _phase('validate', CancelValidException)
 _BATCH, _BACKWARD, _STEP = _phase('batch', CancelBatchException), _phase('backward', CancelBackwardException), _phase('step', CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #f05a7f97
+# %% ../nbs/03_learner.ipynb #c26f5875
 def _snake(name): return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
 
 class Callback:
@@ -101,7 +101,7 @@ class Callback:
 
 def _call_with_learner(cb, f): return f(cb.learn)
 
-# %% ../nbs/03_learner.ipynb #7b7d50fd
+# %% ../nbs/03_learner.ipynb #20da1cb9
 def _note(e, msg):
     "Add `msg` to exception `e`'s notes, once: the first (innermost) place that explains it wins."
     if not any(n.startswith('minifast: ') for n in getattr(e, '__notes__', ())): e.add_note(f'minifast: {msg}')
@@ -116,7 +116,7 @@ def _silent(row): pass
 
 _EPOCH_EVENTS = frozenset(EVENTS[EVENTS.index('before_epoch'):EVENTS.index('after_epoch') + 1]) - INNER_EVENTS
 
-# %% ../nbs/03_learner.ipynb #5f341924
+# %% ../nbs/03_learner.ipynb #85b4308f
 class Learner:
     "Trains `model` on `dls` with `loss_func` and a torch optimizer; callbacks in `cbs` customise every step."
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
@@ -131,7 +131,7 @@ class Learner:
         self.metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [] if metrics is None else [metrics]
         self.opt, self.cbs, self.logger, self.training = None, [], print_row, False
         self.epoch = self.iter = self.dl = self.b = None
-        self.add_cbs([TrainEvalCallback(), DeviceCallback(), Recorder(), ProgressCallback(), *(cbs or [])])
+        self.add_cbs([TrainEvalCallback(), DeviceCallback(), Recorder(), ProgressCallback(), *_listify(cbs)])
 
     def add_cbs(self, cbs):
         "Add each callback (or callback class) in `cbs`."
@@ -186,6 +186,11 @@ class Learner:
 
     def _batch_position(self): return f'epoch {self.epoch}, {"training" if self.training else "validation"} batch {self.iter}'
 
+def _listify(cbs):
+    "Callbacks given as None, one callback (or class), or an iterable of them, as a list."
+    if cbs is None: return []
+    return [cbs] if isinstance(cbs, (Callback, type)) else list(cbs)
+
 def _handles(cb, event): return event in cb.__dict__ or hasattr(type(cb), event)
 
 def _check_handlers(cb):
@@ -193,7 +198,7 @@ def _check_handlers(cb):
     if odd: warnings.warn(f'{type(cb).__name__} has {", ".join(odd)}, which {"is" if len(odd) == 1 else "are"} not events and will never run; '
                           f'the events are {", ".join(EVENTS)}', stacklevel=3)
 
-# %% ../nbs/03_learner.ipynb #45687cd1
+# %% ../nbs/03_learner.ipynb #2f5f6b6d
 @patch
 def _with_events(self:Learner, phase, body):
     try: self(phase.before); body()
@@ -273,7 +278,7 @@ def _backward(self:Learner): self.loss_grad.backward()
 @patch
 def _step(self:Learner): self.opt.step()
 
-# %% ../nbs/03_learner.ipynb #81711a3b
+# %% ../nbs/03_learner.ipynb #bb245053
 @patch
 def create_opt(self:Learner):
     "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
@@ -299,7 +304,7 @@ def fit(self:Learner, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
     n_train = _n_batches(self.dls.train)
     if n_train is None: raise TypeError('fit: dls.train must have a length (batches per epoch): training progress is measured with it')
     if n_train == 0: raise ValueError('fit: the training loader dls.train has no batches; check the dataset, the batch size and drop_last')
-    cbs = [cb() if isinstance(cb, type) else cb for cb in (cbs or [])]
+    cbs = [cb() if isinstance(cb, type) else cb for cb in _listify(cbs)]
     opt = self.opt or self._make_opt()
     lrs = group_values('lr', self.lr if lr is None else lr, len(opt.param_groups))
     wd = self.wd if wd is None else wd
@@ -334,7 +339,7 @@ def removed_cbs(self:Learner, cbs):
     try: yield self
     finally: self.add_cbs(cbs)
 
-# %% ../nbs/03_learner.ipynb #76eb87fe
+# %% ../nbs/03_learner.ipynb #3aceb2b3
 class TrainEvalCallback(Callback):
     "Keeps `epoch`, `iter`, `n_iter`, `train_iter` and `pct_train`, and puts the model in train or eval mode."
     order = -10
@@ -358,7 +363,7 @@ class TrainEvalCallback(Callback):
 
     def before_validate(self): self.learn.model.eval()
 
-# %% ../nbs/03_learner.ipynb #6df2059e
+# %% ../nbs/03_learner.ipynb #577ab1c1
 class DeviceCallback(Callback):
     "Puts the model and every batch on `device` (default: CUDA, then MPS, then the CPU)."
     order = -20
@@ -369,7 +374,7 @@ class DeviceCallback(Callback):
         learn = self.learn
         learn.xb, learn.yb = to_device(learn.xb, self.device), to_device(learn.yb, self.device)
 
-# %% ../nbs/03_learner.ipynb #443ac734
+# %% ../nbs/03_learner.ipynb #0aca8f1a
 def accuracy(preds, targs, axis=-1):
     "The fraction of predictions whose largest score (along `axis`) is at the target class."
     classes = preds.argmax(dim=axis)
@@ -386,7 +391,7 @@ def metric_name(m):
     m = m.func if isinstance(m, partial) else m
     return getattr(m, '__name__', None) or _snake(type(m).__name__)
 
-# %% ../nbs/03_learner.ipynb #09f0ecfb
+# %% ../nbs/03_learner.ipynb #347160c3
 class Recorder(Callback):
     "Records learning rates, smoothed training losses, scheduled hyper-parameters and per-epoch losses and metrics."
     order = 50
@@ -478,7 +483,7 @@ class Recorder(Callback):
         ax.legend()
         return fig
 
-# %% ../nbs/03_learner.ipynb #22cbbebb
+# %% ../nbs/03_learner.ipynb #610dc0fa
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and the per-epoch table, with fastprogress."
     order, mbar, pbar = 60, None, None
@@ -523,7 +528,7 @@ class ProgressCallback(Callback):
             self.learn.logger = self._logger
         self.mbar = None
 
-# %% ../nbs/03_learner.ipynb #cb69dfd4
+# %% ../nbs/03_learner.ipynb #b852fbad
 @patch
 def no_bar(self:Learner):
     "Context manager: no progress bars inside the `with` block."
@@ -554,7 +559,7 @@ def show_training_loop(self:Learner):
         names = [type(cb).__name__ for cb, _ in self._tables[mode][event]]
         print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
-# %% ../nbs/03_learner.ipynb #856e9882
+# %% ../nbs/03_learner.ipynb #fe29d8bd
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save the model (and the optimizer state, `with_opt`) to `path/model_dir/name.pth`; returns the file."
@@ -597,7 +602,7 @@ def _check_model_state(model, state, strict, file):
         problems += [f'{k}: in the file, not in the model' for k in sorted(state.keys() - own.keys())]
     if problems: raise ValueError(f'load: {file} does not fit the model:\n  ' + '\n  '.join(problems[:10]))
 
-# %% ../nbs/03_learner.ipynb #d7b231b7
+# %% ../nbs/03_learner.ipynb #21c12842
 def activation_for(loss_func):
     "The activation that turns model outputs into predictions for `loss_func`: softmax for cross-entropy, sigmoid for BCE with logits, else none."
     if getattr(loss_func, 'activation', None) is not None: return loss_func.activation
