@@ -5,11 +5,12 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #4223af1d
-from . import core, data, optim, learner
+# %% ../nbs/99_all.ipynb #23434a64
+from . import core, data, optim, learner, schedule
 from .core import *
 from .data import *
 from .optim import *
 from .learner import *
+from .schedule import *
 
-__all__ = [name for module in (core, data, optim, learner) for name in module.__all__]
+__all__ = [name for module in (core, data, optim, learner, schedule) for name in module.__all__]

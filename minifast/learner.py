@@ -5,10 +5,10 @@
 # %% auto #0
 __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException', 'CancelTrainException', 'CancelValidException',
            'CancelBatchException', 'CancelBackwardException', 'CancelStepException', 'Callback', 'print_row', 'Learner',
-           'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
+           'whole_number', 'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
            'ProgressCallback', 'activation_for']
 
-# %% ../nbs/03_learner.ipynb #8d52ff19
+# %% ../nbs/03_learner.ipynb #13bea5ee
 import contextlib, math, operator, os, re, sys, time, uuid, warnings
 from functools import partial
 from pathlib import Path
@@ -25,7 +25,7 @@ from torch import nn
 from .core import default_device, find_bs, to_cpu, to_device
 from .optim import adamw, default_splitter, get_hyper, group_values, hyper_slot, param_groups, set_hyper
 
-# %% ../nbs/03_learner.ipynb #b4b9b1be
+# %% ../nbs/03_learner.ipynb #e16d5c65
 class CancelFitException(Exception):
     "Raise in a callback to end the fit; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception):
@@ -44,7 +44,7 @@ class CancelStepException(Exception):
 _CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
             CancelBatchException, CancelBackwardException, CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #b03de173
+# %% ../nbs/03_learner.ipynb #88d4b96e
 EVENTS = ('before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_pred', 'after_loss',
           'before_backward', 'after_cancel_backward', 'after_backward', 'before_step', 'after_cancel_step', 'after_step',
           'after_cancel_batch', 'after_batch', 'after_cancel_train', 'after_train', 'before_validate',
@@ -58,7 +58,7 @@ def _phase(name, cancel): return _Phase(f'before_{name}', f'after_cancel_{name}'
 _EPOCH, _TRAIN, _VALIDATE = _phase('epoch', CancelEpochException), _phase('train', CancelTrainException), _phase('validate', CancelValidException)
 _BATCH, _BACKWARD, _STEP = _phase('batch', CancelBatchException), _phase('backward', CancelBackwardException), _phase('step', CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #c26f5875
+# %% ../nbs/03_learner.ipynb #6609504d
 def _snake(name): return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
 
 class Callback:
@@ -101,7 +101,7 @@ class Callback:
 
 def _call_with_learner(cb, f): return f(cb.learn)
 
-# %% ../nbs/03_learner.ipynb #20da1cb9
+# %% ../nbs/03_learner.ipynb #827c613c
 def _note(e, msg):
     "Add `msg` to exception `e`'s notes, once: the first (innermost) place that explains it wins."
     if not any(n.startswith('minifast: ') for n in getattr(e, '__notes__', ())): e.add_note(f'minifast: {msg}')
@@ -116,7 +116,7 @@ def _silent(row): pass
 
 _EPOCH_EVENTS = frozenset(EVENTS[EVENTS.index('before_epoch'):EVENTS.index('after_epoch') + 1]) - INNER_EVENTS
 
-# %% ../nbs/03_learner.ipynb #85b4308f
+# %% ../nbs/03_learner.ipynb #d9e774b6
 class Learner:
     "Trains `model` on `dls` with `loss_func` and a torch optimizer; callbacks in `cbs` customise every step."
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
@@ -198,7 +198,7 @@ def _check_handlers(cb):
     if odd: warnings.warn(f'{type(cb).__name__} has {", ".join(odd)}, which {"is" if len(odd) == 1 else "are"} not events and will never run; '
                           f'the events are {", ".join(EVENTS)}', stacklevel=3)
 
-# %% ../nbs/03_learner.ipynb #2f5f6b6d
+# %% ../nbs/03_learner.ipynb #3a035321
 @patch
 def _with_events(self:Learner, phase, body):
     try: self(phase.before); body()
@@ -278,7 +278,7 @@ def _backward(self:Learner): self.loss_grad.backward()
 @patch
 def _step(self:Learner): self.opt.step()
 
-# %% ../nbs/03_learner.ipynb #bb245053
+# %% ../nbs/03_learner.ipynb #764d7ab8
 @patch
 def create_opt(self:Learner):
     "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
@@ -299,11 +299,7 @@ def set_hyper(self:Learner, name, value):
 @patch
 def fit(self:Learner, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
     "Train for `n_epoch` epochs at learning rate `lr` (default `self.lr`) and weight decay `wd`, with extra callbacks `cbs`."
-    n_epoch, start_epoch = _whole('n_epoch', n_epoch), _whole('start_epoch', start_epoch)
-    if start_epoch > n_epoch: raise ValueError(f'fit: start_epoch ({start_epoch}) is after the last epoch (n_epoch={n_epoch})')
-    n_train = _n_batches(self.dls.train)
-    if n_train is None: raise TypeError('fit: dls.train must have a length (batches per epoch): training progress is measured with it')
-    if n_train == 0: raise ValueError('fit: the training loader dls.train has no batches; check the dataset, the batch size and drop_last')
+    n_epoch, start_epoch = self._check_epochs(n_epoch, start_epoch)
     cbs = [cb() if isinstance(cb, type) else cb for cb in _listify(cbs)]
     opt = self.opt or self._make_opt()
     lrs = group_values('lr', self.lr if lr is None else lr, len(opt.param_groups))
@@ -316,10 +312,21 @@ def fit(self:Learner, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
     self.n_epoch, self.start_epoch, self._n_inp = n_epoch, start_epoch, getattr(self.dls, 'n_inp', 1)
     with self.added_cbs(cbs): self._fit()
 
-def _whole(name, n):
+@patch
+def _check_epochs(self:Learner, n_epoch, start_epoch=0):
+    "Check the epoch arguments of a fit, and that there is something to train on; returns them as ints."
+    n_epoch, start_epoch = whole_number('n_epoch', n_epoch), whole_number('start_epoch', start_epoch)
+    if start_epoch > n_epoch: raise ValueError(f'fit: start_epoch ({start_epoch}) is after the last epoch (n_epoch={n_epoch})')
+    n_train = _n_batches(self.dls.train)
+    if n_train is None: raise TypeError('fit: dls.train must have a length (batches per epoch): training progress is measured with it')
+    if n_train == 0: raise ValueError('fit: the training loader dls.train has no batches; check the dataset, the batch size and drop_last')
+    return n_epoch, start_epoch
+
+def whole_number(name, n, minimum=0):
+    "`n` as an int, or a clear error naming `name` if it is not a whole number >= `minimum`."
     try: n = operator.index(n)
-    except TypeError: raise TypeError(f'fit: {name} must be a whole number, got {n!r}') from None
-    if n < 0: raise ValueError(f'fit: {name} must be >= 0, got {n}')
+    except TypeError: raise TypeError(f'{name} must be a whole number, got {n!r}') from None
+    if n < minimum: raise ValueError(f'{name} must be >= {minimum}, got {n}')
     return n
 
 @patch
@@ -339,7 +346,7 @@ def removed_cbs(self:Learner, cbs):
     try: yield self
     finally: self.add_cbs(cbs)
 
-# %% ../nbs/03_learner.ipynb #3aceb2b3
+# %% ../nbs/03_learner.ipynb #62ad371b
 class TrainEvalCallback(Callback):
     "Keeps `epoch`, `iter`, `n_iter`, `train_iter` and `pct_train`, and puts the model in train or eval mode."
     order = -10
@@ -363,7 +370,7 @@ class TrainEvalCallback(Callback):
 
     def before_validate(self): self.learn.model.eval()
 
-# %% ../nbs/03_learner.ipynb #577ab1c1
+# %% ../nbs/03_learner.ipynb #edcd0e3c
 class DeviceCallback(Callback):
     "Puts the model and every batch on `device` (default: CUDA, then MPS, then the CPU)."
     order = -20
@@ -374,7 +381,7 @@ class DeviceCallback(Callback):
         learn = self.learn
         learn.xb, learn.yb = to_device(learn.xb, self.device), to_device(learn.yb, self.device)
 
-# %% ../nbs/03_learner.ipynb #0aca8f1a
+# %% ../nbs/03_learner.ipynb #7c72aaac
 def accuracy(preds, targs, axis=-1):
     "The fraction of predictions whose largest score (along `axis`) is at the target class."
     classes = preds.argmax(dim=axis)
@@ -391,7 +398,7 @@ def metric_name(m):
     m = m.func if isinstance(m, partial) else m
     return getattr(m, '__name__', None) or _snake(type(m).__name__)
 
-# %% ../nbs/03_learner.ipynb #347160c3
+# %% ../nbs/03_learner.ipynb #8cbba278
 class Recorder(Callback):
     "Records learning rates, smoothed training losses, scheduled hyper-parameters and per-epoch losses and metrics."
     order = 50
@@ -415,7 +422,7 @@ class Recorder(Callback):
     def before_epoch(self):
         self._start, self._valid = time.perf_counter(), [math.nan] * (1 + len(self._metrics))
 
-    def after_batch(self):
+    def after_loss(self):
         learn = self.learn
         if learn.loss is None: return
         if learn.training:
@@ -483,7 +490,7 @@ class Recorder(Callback):
         ax.legend()
         return fig
 
-# %% ../nbs/03_learner.ipynb #610dc0fa
+# %% ../nbs/03_learner.ipynb #7dc358d9
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and the per-epoch table, with fastprogress."
     order, mbar, pbar = 60, None, None
@@ -528,7 +535,7 @@ class ProgressCallback(Callback):
             self.learn.logger = self._logger
         self.mbar = None
 
-# %% ../nbs/03_learner.ipynb #b852fbad
+# %% ../nbs/03_learner.ipynb #9c742429
 @patch
 def no_bar(self:Learner):
     "Context manager: no progress bars inside the `with` block."
@@ -559,7 +566,7 @@ def show_training_loop(self:Learner):
         names = [type(cb).__name__ for cb, _ in self._tables[mode][event]]
         print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
-# %% ../nbs/03_learner.ipynb #fe29d8bd
+# %% ../nbs/03_learner.ipynb #df4ac0e3
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save the model (and the optimizer state, `with_opt`) to `path/model_dir/name.pth`; returns the file."
@@ -602,7 +609,7 @@ def _check_model_state(model, state, strict, file):
         problems += [f'{k}: in the file, not in the model' for k in sorted(state.keys() - own.keys())]
     if problems: raise ValueError(f'load: {file} does not fit the model:\n  ' + '\n  '.join(problems[:10]))
 
-# %% ../nbs/03_learner.ipynb #21c12842
+# %% ../nbs/03_learner.ipynb #359ce2ff
 def activation_for(loss_func):
     "The activation that turns model outputs into predictions for `loss_func`: softmax for cross-entropy, sigmoid for BCE with logits, else none."
     if getattr(loss_func, 'activation', None) is not None: return loss_func.activation

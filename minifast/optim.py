@@ -6,7 +6,7 @@
 __all__ = ['HYPERS', 'hyper_slot', 'hyper_names', 'group_values', 'hyper_setter', 'set_hyper', 'get_hyper', 'default_splitter',
            'param_groups', 'adamw']
 
-# %% ../nbs/02_optim.ipynb #1cb1bcde
+# %% ../nbs/02_optim.ipynb #1c088682
 import math
 
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 
 from .core import even_mults
 
-# %% ../nbs/02_optim.ipynb #6262b92a
+# %% ../nbs/02_optim.ipynb #168c031c
 HYPERS = ('lr', 'mom', 'sqr_mom', 'wd', 'eps')
 _PLAIN_KEYS = {'lr': 'lr', 'wd': 'weight_decay', 'eps': 'eps'}
 _SQR_MOM_KEYS = {torch.optim.RMSprop: 'alpha', torch.optim.Adadelta: 'rho'}
@@ -33,9 +33,9 @@ def hyper_names(opt):
     "The hyper-parameters of the vocabulary that `opt` has."
     return [n for n in HYPERS if hyper_slot(opt, n)]
 
-# %% ../nbs/02_optim.ipynb #ce22bdb5
-def group_values(name, value, n_groups):
-    "`value` (number, list or slice) as an array of one checked value per parameter group."
+# %% ../nbs/02_optim.ipynb #d846e884
+def group_values(name, value, n_groups, positive=None):
+    "`value` (number, list or slice) as an array of one checked value per parameter group (`positive`: default for `lr` only)."
     if isinstance(value, slice):
         if value.stop is None or value.step is not None: raise ValueError(f'{name}: a slice needs a stop and no step, got {value}')
         if value.start is None: vals = [value.stop / 10] * (n_groups - 1) + [value.stop]
@@ -47,7 +47,7 @@ def group_values(name, value, n_groups):
     if vals.ndim != 1: raise ValueError(f'{name}: expected one value per parameter group, got an array of shape {vals.shape}')
     if len(vals) == 1: vals = np.repeat(vals, n_groups)
     if len(vals) != n_groups: raise ValueError(f'{name}: got {len(vals)} values for {n_groups} parameter groups')
-    return _positive(name, vals) if name == 'lr' else _non_negative(name, vals)
+    return _positive(name, vals) if (name == 'lr' if positive is None else positive) else _non_negative(name, vals)
 
 def _non_negative(name, vals):
     if not np.isfinite(vals).all() or (vals < 0).any(): raise ValueError(f'{name} must be finite and not negative, got {vals.tolist()}')
@@ -58,7 +58,7 @@ def _positive(name, vals):
     if not np.isfinite(vals).all() or (vals <= 0).any(): raise ValueError(f'{name} must be positive and finite, got {vals.tolist()}')
     return vals
 
-# %% ../nbs/02_optim.ipynb #f9b88156
+# %% ../nbs/02_optim.ipynb #49fb1a5f
 def _slot_or_fail(opt, name):
     slot = hyper_slot(opt, name)
     if slot is None:
@@ -66,14 +66,16 @@ def _slot_or_fail(opt, name):
     return slot
 
 def hyper_setter(opt, name):
-    "A function `f(values)` that writes one value per parameter group of `opt` into hyper-parameter `name`."
+    "A function `f(values)` that writes into hyper-parameter `name` one value per parameter group of `opt`, or one for all."
     key, idx = _slot_or_fail(opt, name)
     groups = opt.param_groups
     def set_plain(values):
-        for g, v in zip(groups, values): g[key] = float(v)
+        for g, v in zip(groups, _per_group(values, len(groups))): g[key] = float(v)
     def set_in_tuple(values):
-        for g, v in zip(groups, values): g[key] = (*g[key][:idx], float(v), *g[key][idx + 1:])
+        for g, v in zip(groups, _per_group(values, len(groups))): g[key] = (*g[key][:idx], float(v), *g[key][idx + 1:])
     return set_plain if idx is None else set_in_tuple
+
+def _per_group(values, n): return (values,) * n if np.ndim(values) == 0 else values
 
 def set_hyper(opt, name, value):
     "Set hyper-parameter `name` of `opt` to `value`: a number, a list (one per group) or a slice."
@@ -85,7 +87,7 @@ def get_hyper(opt, name):
     key, idx = _slot_or_fail(opt, name)
     return [g[key] if idx is None else g[key][idx] for g in opt.param_groups]
 
-# %% ../nbs/02_optim.ipynb #071a165a
+# %% ../nbs/02_optim.ipynb #5a72fdb2
 def default_splitter(model):
     "One parameter group with all of `model`'s parameters."
     return [list(model.parameters())]

@@ -1,0 +1,85 @@
+"""Record what the reference implementations do, for minifast's tests to compare against.
+
+fastai's schedules are checked against fastai's own recorded traces, and the Keras-style schedules against Keras's own
+schedule classes. Neither library can be a test dependency of minifast (fastai needs fastcore 2, which nbdev 2 cannot use,
+and torchvision; Keras is large), so this script runs them once, in a separate environment, and writes what they did to
+JSON files beside it: `fastai_traces.json` and `keras_schedules.json`. The tests read those files.
+
+    make reference    # builds .venv-ref (torch, fastai without torchvision, keras) and runs this script
+
+PyTorch's schedulers need no such file: torch is installed everywhere, so the tests run them directly.
+"""
+import json, os
+from functools import partial
+from pathlib import Path
+
+os.environ.setdefault('KERAS_BACKEND', 'torch')
+HERE = Path(__file__).parent
+
+
+def fastai_traces():
+    "Per training batch, every parameter group's lr and momentum as fastai's fit methods set them."
+    import fastai, torch
+    from fastai.callback.core import Callback
+    from fastai.callback.schedule import fit_one_cycle, fit_flat_cos, fit_sgdr  # noqa: F401 (patches Learner)
+    from fastai.test_utils import synth_learner
+
+    class AllGroups(Callback):
+        "Reads the hyper-parameters of every group after fastai's ParamScheduler (order 60) set them."
+        order = 65
+        def before_fit(self): self.lr_trace, self.mom_trace = [], []
+        def before_batch(self):
+            if not self.training: return
+            self.lr_trace.append([float(h['lr']) for h in self.opt.hypers])
+            self.mom_trace.append([float(h['mom']) for h in self.opt.hypers])
+
+    two_groups = lambda m: [[m.a], [m.b]]
+    cases = {
+        'one_cycle_default': (dict(n_trn=5), 'fit_one_cycle', dict(n_epoch=3, lr_max=1e-2)),
+        'one_cycle_args': (dict(n_trn=7), 'fit_one_cycle',
+                           dict(n_epoch=2, lr_max=3e-3, div=10., div_final=1e3, pct_start=0.5, moms=(0.9, 0.8, 0.9))),
+        'one_cycle_slice': (dict(n_trn=4, splitter=two_groups), 'fit_one_cycle', dict(n_epoch=2, lr_max=slice(1e-4, 1e-2))),
+        'one_cycle_pct0': (dict(n_trn=4), 'fit_one_cycle', dict(n_epoch=2, lr_max=1e-2, pct_start=0.)),
+        'flat_cos': (dict(n_trn=5), 'fit_flat_cos', dict(n_epoch=3, lr=1e-2, pct_start=0.5)),
+        'flat_cos_default': (dict(n_trn=4), 'fit_flat_cos', dict(n_epoch=2, lr=2e-3)),
+        'sgdr': (dict(n_trn=3), 'fit_sgdr', dict(n_cycles=3, cycle_len=1, lr_max=1e-2, cycle_mult=2)),
+    }
+    traces = {'fastai_version': fastai.__version__}
+    for name, (learner_kwargs, method, fit_kwargs) in cases.items():
+        torch.manual_seed(0)
+        learn = synth_learner(**learner_kwargs)
+        recorder = AllGroups()
+        with learn.no_logging(), learn.no_bar(): getattr(learn, method)(**fit_kwargs, cbs=recorder)
+        traces[name] = dict(method=method, n_train_batches=learner_kwargs['n_trn'], n_groups=len(recorder.lr_trace[0]),
+                            fit_kwargs={k: ([v.start, v.stop] if isinstance(v, slice) else v) for k, v in fit_kwargs.items()},
+                            lrs=recorder.lr_trace, moms=recorder.mom_trace, recorder_lrs=[float(v) for v in learn.recorder.lrs])
+    return traces
+
+
+def keras_schedules():
+    "Each Keras learning-rate schedule's value at steps 0..n-1, for a few argument sets."
+    import keras
+    S = keras.optimizers.schedules
+    cases = {
+        'exp_decay': (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5), 41),
+        'exp_decay_staircase': (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5, staircase=True), 41),
+        'inverse_time': (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=5, decay_rate=0.5), 31),
+        'inverse_time_staircase': (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=5, decay_rate=0.5, staircase=True), 31),
+        'piecewise': (S.PiecewiseConstantDecay, dict(boundaries=[10, 20], values=[0.1, 0.05, 0.01]), 31),
+        'polynomial': (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.001, power=2.0), 51),
+        'polynomial_cycle': (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.001, power=2.0, cycle=True), 51),
+        'cosine': (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=30, alpha=0.1), 41),
+        'cosine_warmup': (S.CosineDecay, dict(initial_learning_rate=0.0, decay_steps=30, alpha=0.1, warmup_target=0.1, warmup_steps=10), 51),
+        'cosine_restarts': (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=5, t_mul=2.0, alpha=0.0), 40),
+    }
+    out = {'keras_version': keras.__version__}
+    for name, (cls, kwargs, n) in cases.items():
+        sched = cls(**kwargs)
+        out[name] = dict(cls=cls.__name__, kwargs=kwargs, values=[float(sched(step)) for step in range(n)])
+    return out
+
+
+if __name__ == '__main__':
+    (HERE/'fastai_traces.json').write_text(json.dumps(fastai_traces(), indent=1))
+    (HERE/'keras_schedules.json').write_text(json.dumps(keras_schedules(), indent=1))
+    print('wrote', HERE/'fastai_traces.json', 'and', HERE/'keras_schedules.json')
