@@ -7,7 +7,7 @@ TORCH ?= torch==2.13.0
 DEV := .venv
 USER_ENV := .venv-user
 
-.PHONY: demo test test-dev test-user bench
+.PHONY: demo test test-dev test-user bench reference
 
 $(DEV)/.ready: settings.ini setup.py
 	test -x $(DEV)/bin/python || $(PYTHON) -m venv $(DEV)
@@ -38,3 +38,17 @@ test-user: $(USER_ENV)/.ready
 
 bench: $(DEV)/.ready
 	$(DEV)/bin/python bench/bench_loop.py
+
+# The reference traces the schedule tests compare against (tests/reference/*.json): fastai's and Keras's own schedules,
+# recorded in an environment of their own (fastai needs fastcore 2; its torchvision and spaCy are not needed for schedules).
+REF_ENV := .venv-ref
+$(REF_ENV)/.ready:
+	test -x $(REF_ENV)/bin/python || $(PYTHON) -m venv $(REF_ENV)
+	$(REF_ENV)/bin/pip install --quiet '$(TORCH)'
+	$(REF_ENV)/bin/pip install --quiet --no-deps fastai==2.8.12
+	$(REF_ENV)/bin/pip install --quiet 'fastcore>=2.2.22' fastdownload fasttransform 'plum-dispatch<2.10' cloudpickle requests \
+		pyyaml scipy scikit-learn fastprogress pandas matplotlib pillow keras==3.15.1
+	touch $@
+
+reference: $(REF_ENV)/.ready
+	$(REF_ENV)/bin/python tests/reference/make_reference.py

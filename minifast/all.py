@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #23434a64
-from . import core, data, optim, learner, schedule
+# %% ../nbs/99_all.ipynb #211a4191
+from . import core, data, optim, learner, schedule, classic_schedules
 from .core import *
 from .data import *
 from .optim import *
 from .learner import *
 from .schedule import *
+from .classic_schedules import *
 
-__all__ = [name for module in (core, data, optim, learner, schedule) for name in module.__all__]
+__all__ = [name for module in (core, data, optim, learner, schedule, classic_schedules) for name in module.__all__]
