@@ -6,9 +6,9 @@
 __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException', 'CancelTrainException', 'CancelValidException',
            'CancelBatchException', 'CancelBackwardException', 'CancelStepException', 'Callback', 'print_row', 'Learner',
            'whole_number', 'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
-           'ProgressCallback', 'activation_for']
+           'ProgressCallback', 'activation_for', 'RegModel', 'synth_learner']
 
-# %% ../nbs/03_learner.ipynb #13bea5ee
+# %% ../nbs/03_learner.ipynb #080fa870
 import contextlib, math, operator, os, re, sys, time, uuid, warnings
 from functools import partial
 from pathlib import Path
@@ -23,9 +23,10 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from .core import default_device, find_bs, to_cpu, to_device
+from .data import DataLoaders, synth_regression
 from .optim import adamw, default_splitter, get_hyper, group_values, hyper_slot, param_groups, set_hyper
 
-# %% ../nbs/03_learner.ipynb #e16d5c65
+# %% ../nbs/03_learner.ipynb #beeeb873
 class CancelFitException(Exception):
     "Raise in a callback to end the fit; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception):
@@ -44,7 +45,7 @@ class CancelStepException(Exception):
 _CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
             CancelBatchException, CancelBackwardException, CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #88d4b96e
+# %% ../nbs/03_learner.ipynb #a475054a
 EVENTS = ('before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_pred', 'after_loss',
           'before_backward', 'after_cancel_backward', 'after_backward', 'before_step', 'after_cancel_step', 'after_step',
           'after_cancel_batch', 'after_batch', 'after_cancel_train', 'after_train', 'before_validate',
@@ -58,7 +59,7 @@ def _phase(name, cancel): return _Phase(f'before_{name}', f'after_cancel_{name}'
 _EPOCH, _TRAIN, _VALIDATE = _phase('epoch', CancelEpochException), _phase('train', CancelTrainException), _phase('validate', CancelValidException)
 _BATCH, _BACKWARD, _STEP = _phase('batch', CancelBatchException), _phase('backward', CancelBackwardException), _phase('step', CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #6609504d
+# %% ../nbs/03_learner.ipynb #cf197c23
 def _snake(name): return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
 
 class Callback:
@@ -101,7 +102,7 @@ class Callback:
 
 def _call_with_learner(cb, f): return f(cb.learn)
 
-# %% ../nbs/03_learner.ipynb #827c613c
+# %% ../nbs/03_learner.ipynb #f5762127
 def _note(e, msg):
     "Add `msg` to exception `e`'s notes, once: the first (innermost) place that explains it wins."
     if not any(n.startswith('minifast: ') for n in getattr(e, '__notes__', ())): e.add_note(f'minifast: {msg}')
@@ -116,7 +117,7 @@ def _silent(row): pass
 
 _EPOCH_EVENTS = frozenset(EVENTS[EVENTS.index('before_epoch'):EVENTS.index('after_epoch') + 1]) - INNER_EVENTS
 
-# %% ../nbs/03_learner.ipynb #d9e774b6
+# %% ../nbs/03_learner.ipynb #0369e53e
 class Learner:
     "Trains `model` on `dls` with `loss_func` and a torch optimizer; callbacks in `cbs` customise every step."
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
@@ -198,7 +199,7 @@ def _check_handlers(cb):
     if odd: warnings.warn(f'{type(cb).__name__} has {", ".join(odd)}, which {"is" if len(odd) == 1 else "are"} not events and will never run; '
                           f'the events are {", ".join(EVENTS)}', stacklevel=3)
 
-# %% ../nbs/03_learner.ipynb #3a035321
+# %% ../nbs/03_learner.ipynb #ae0578f1
 @patch
 def _with_events(self:Learner, phase, body):
     try: self(phase.before); body()
@@ -278,7 +279,7 @@ def _backward(self:Learner): self.loss_grad.backward()
 @patch
 def _step(self:Learner): self.opt.step()
 
-# %% ../nbs/03_learner.ipynb #764d7ab8
+# %% ../nbs/03_learner.ipynb #430b4e84
 @patch
 def create_opt(self:Learner):
     "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
@@ -346,7 +347,7 @@ def removed_cbs(self:Learner, cbs):
     try: yield self
     finally: self.add_cbs(cbs)
 
-# %% ../nbs/03_learner.ipynb #62ad371b
+# %% ../nbs/03_learner.ipynb #6477429e
 class TrainEvalCallback(Callback):
     "Keeps `epoch`, `iter`, `n_iter`, `train_iter` and `pct_train`, and puts the model in train or eval mode."
     order = -10
@@ -370,7 +371,7 @@ class TrainEvalCallback(Callback):
 
     def before_validate(self): self.learn.model.eval()
 
-# %% ../nbs/03_learner.ipynb #edcd0e3c
+# %% ../nbs/03_learner.ipynb #014ef2c4
 class DeviceCallback(Callback):
     "Puts the model and every batch on `device` (default: CUDA, then MPS, then the CPU)."
     order = -20
@@ -381,7 +382,7 @@ class DeviceCallback(Callback):
         learn = self.learn
         learn.xb, learn.yb = to_device(learn.xb, self.device), to_device(learn.yb, self.device)
 
-# %% ../nbs/03_learner.ipynb #7c72aaac
+# %% ../nbs/03_learner.ipynb #ca9cd803
 def accuracy(preds, targs, axis=-1):
     "The fraction of predictions whose largest score (along `axis`) is at the target class."
     classes = preds.argmax(dim=axis)
@@ -398,7 +399,7 @@ def metric_name(m):
     m = m.func if isinstance(m, partial) else m
     return getattr(m, '__name__', None) or _snake(type(m).__name__)
 
-# %% ../nbs/03_learner.ipynb #8cbba278
+# %% ../nbs/03_learner.ipynb #4f279736
 class Recorder(Callback):
     "Records learning rates, smoothed training losses, scheduled hyper-parameters and per-epoch losses and metrics."
     order = 50
@@ -490,7 +491,7 @@ class Recorder(Callback):
         ax.legend()
         return fig
 
-# %% ../nbs/03_learner.ipynb #7dc358d9
+# %% ../nbs/03_learner.ipynb #cd16f316
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and the per-epoch table, with fastprogress."
     order, mbar, pbar = 60, None, None
@@ -535,7 +536,7 @@ class ProgressCallback(Callback):
             self.learn.logger = self._logger
         self.mbar = None
 
-# %% ../nbs/03_learner.ipynb #9c742429
+# %% ../nbs/03_learner.ipynb #fbf5dc6e
 @patch
 def no_bar(self:Learner):
     "Context manager: no progress bars inside the `with` block."
@@ -566,7 +567,7 @@ def show_training_loop(self:Learner):
         names = [type(cb).__name__ for cb, _ in self._tables[mode][event]]
         print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
-# %% ../nbs/03_learner.ipynb #df4ac0e3
+# %% ../nbs/03_learner.ipynb #1bb76dd2
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save the model (and the optimizer state, `with_opt`) to `path/model_dir/name.pth`; returns the file."
@@ -609,7 +610,7 @@ def _check_model_state(model, state, strict, file):
         problems += [f'{k}: in the file, not in the model' for k in sorted(state.keys() - own.keys())]
     if problems: raise ValueError(f'load: {file} does not fit the model:\n  ' + '\n  '.join(problems[:10]))
 
-# %% ../nbs/03_learner.ipynb #359ce2ff
+# %% ../nbs/03_learner.ipynb #ab0fe63f
 def activation_for(loss_func):
     "The activation that turns model outputs into predictions for `loss_func`: softmax for cross-entropy, sigmoid for BCE with logits, else none."
     if getattr(loss_func, 'activation', None) is not None: return loss_func.activation
@@ -657,3 +658,18 @@ def get_preds(self:Learner, dl=None, with_input=False, with_loss=False, act=None
 def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
     return self.get_preds(dl=[(item[None],)])[0][0]
+
+# %% ../nbs/03_learner.ipynb #d3da7a90
+class RegModel(nn.Module):
+    "`a * x + b` with `a` and `b` learned from 0: the model of `synth_learner`."
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Parameter(torch.zeros(1)), nn.Parameter(torch.zeros(1))
+    def forward(self, x): return x * self.a + self.b
+
+def synth_learner(n_batches=4, bs=16, n_valid=32, lr=0.1, opt_func=torch.optim.SGD, quiet=True, **kwargs):
+    "A `Learner` for the line `y = 2x + 3` on `n_batches` unshuffled batches, for tests and docs; `quiet` leaves out its table."
+    dls = DataLoaders.from_dsets(synth_regression(bs * n_batches), synth_regression(n_valid, seed=1), bs=bs, shuffle=False)
+    learn = Learner(dls, RegModel(), F.mse_loss, opt_func=opt_func, lr=lr, **kwargs)
+    if quiet: learn.logger = _silent
+    return learn
