@@ -5,13 +5,14 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #211a4191
-from . import core, data, optim, learner, schedule, classic_schedules
+# %% ../nbs/99_all.ipynb #07e0bef0
+from . import core, data, optim, learner, schedule, classic_schedules, lr_find
 from .core import *
 from .data import *
 from .optim import *
 from .learner import *
 from .schedule import *
 from .classic_schedules import *
+from .lr_find import *
 
-__all__ = [name for module in (core, data, optim, learner, schedule, classic_schedules) for name in module.__all__]
+__all__ = [name for module in (core, data, optim, learner, schedule, classic_schedules, lr_find) for name in module.__all__]

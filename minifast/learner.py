@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
            'whole_number', 'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
            'ProgressCallback', 'activation_for', 'RegModel', 'synth_learner']
 
-# %% ../nbs/03_learner.ipynb #080fa870
+# %% ../nbs/03_learner.ipynb #b53810eb
 import contextlib, math, operator, os, re, sys, time, uuid, warnings
 from functools import partial
 from pathlib import Path
@@ -22,11 +22,11 @@ from fastprogress.fastprogress import NBMasterBar, format_time, master_bar, prog
 from matplotlib.figure import Figure
 from torch import nn
 
-from .core import default_device, find_bs, to_cpu, to_device
+from .core import cpu_copy, default_device, find_bs, get_rng_state, set_rng_state, to_cpu, to_device
 from .data import DataLoaders, synth_regression
 from .optim import adamw, default_splitter, get_hyper, group_values, hyper_slot, param_groups, set_hyper
 
-# %% ../nbs/03_learner.ipynb #beeeb873
+# %% ../nbs/03_learner.ipynb #e744ccd5
 class CancelFitException(Exception):
     "Raise in a callback to end the fit; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception):
@@ -45,7 +45,7 @@ class CancelStepException(Exception):
 _CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
             CancelBatchException, CancelBackwardException, CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #a475054a
+# %% ../nbs/03_learner.ipynb #86e798bd
 EVENTS = ('before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_pred', 'after_loss',
           'before_backward', 'after_cancel_backward', 'after_backward', 'before_step', 'after_cancel_step', 'after_step',
           'after_cancel_batch', 'after_batch', 'after_cancel_train', 'after_train', 'before_validate',
@@ -59,12 +59,12 @@ def _phase(name, cancel): return _Phase(f'before_{name}', f'after_cancel_{name}'
 _EPOCH, _TRAIN, _VALIDATE = _phase('epoch', CancelEpochException), _phase('train', CancelTrainException), _phase('validate', CancelValidException)
 _BATCH, _BACKWARD, _STEP = _phase('batch', CancelBatchException), _phase('backward', CancelBackwardException), _phase('step', CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #cf197c23
+# %% ../nbs/03_learner.ipynb #59378f26
 def _snake(name): return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
 
 class Callback:
     "Base class of callbacks: methods named after `EVENTS` run at those points of the training loop."
-    order, run_train, run_valid, learn, _run = 0, True, True, None, True
+    order, run_train, run_valid, run_lr_find, learn, _run = 0, True, True, True, None, True
 
     def __init__(self, **event_funcs):
         for event, f in event_funcs.items():
@@ -102,7 +102,7 @@ class Callback:
 
 def _call_with_learner(cb, f): return f(cb.learn)
 
-# %% ../nbs/03_learner.ipynb #f5762127
+# %% ../nbs/03_learner.ipynb #68b8f91d
 def _note(e, msg):
     "Add `msg` to exception `e`'s notes, once: the first (innermost) place that explains it wins."
     if not any(n.startswith('minifast: ') for n in getattr(e, '__notes__', ())): e.add_note(f'minifast: {msg}')
@@ -117,7 +117,7 @@ def _silent(row): pass
 
 _EPOCH_EVENTS = frozenset(EVENTS[EVENTS.index('before_epoch'):EVENTS.index('after_epoch') + 1]) - INNER_EVENTS
 
-# %% ../nbs/03_learner.ipynb #0369e53e
+# %% ../nbs/03_learner.ipynb #7df8da34
 class Learner:
     "Trains `model` on `dls` with `loss_func` and a torch optimizer; callbacks in `cbs` customise every step."
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
@@ -199,7 +199,7 @@ def _check_handlers(cb):
     if odd: warnings.warn(f'{type(cb).__name__} has {", ".join(odd)}, which {"is" if len(odd) == 1 else "are"} not events and will never run; '
                           f'the events are {", ".join(EVENTS)}', stacklevel=3)
 
-# %% ../nbs/03_learner.ipynb #ae0578f1
+# %% ../nbs/03_learner.ipynb #fa505b84
 @patch
 def _with_events(self:Learner, phase, body):
     try: self(phase.before); body()
@@ -279,7 +279,7 @@ def _backward(self:Learner): self.loss_grad.backward()
 @patch
 def _step(self:Learner): self.opt.step()
 
-# %% ../nbs/03_learner.ipynb #430b4e84
+# %% ../nbs/03_learner.ipynb #46ef4ad1
 @patch
 def create_opt(self:Learner):
     "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
@@ -341,13 +341,16 @@ def added_cbs(self:Learner, cbs):
 @patch
 @contextlib.contextmanager
 def removed_cbs(self:Learner, cbs):
-    "Context manager: the callbacks in `cbs` sit out inside the `with` block."
-    cbs = list(cbs)
+    "Context manager: the callbacks in `cbs` sit out inside the `with` block, then come back in their places."
+    cbs, before = list(cbs), list(self.cbs)
     self.remove_cbs(cbs)
     try: yield self
-    finally: self.add_cbs(cbs)
+    finally:
+        self.add_cbs(cbs)
+        self.cbs.sort(key=lambda cb: before.index(cb) if cb in before else len(before))
+        self._build_tables()
 
-# %% ../nbs/03_learner.ipynb #6477429e
+# %% ../nbs/03_learner.ipynb #0ec246c3
 class TrainEvalCallback(Callback):
     "Keeps `epoch`, `iter`, `n_iter`, `train_iter` and `pct_train`, and puts the model in train or eval mode."
     order = -10
@@ -371,7 +374,7 @@ class TrainEvalCallback(Callback):
 
     def before_validate(self): self.learn.model.eval()
 
-# %% ../nbs/03_learner.ipynb #014ef2c4
+# %% ../nbs/03_learner.ipynb #8544f135
 class DeviceCallback(Callback):
     "Puts the model and every batch on `device` (default: CUDA, then MPS, then the CPU)."
     order = -20
@@ -382,7 +385,7 @@ class DeviceCallback(Callback):
         learn = self.learn
         learn.xb, learn.yb = to_device(learn.xb, self.device), to_device(learn.yb, self.device)
 
-# %% ../nbs/03_learner.ipynb #ca9cd803
+# %% ../nbs/03_learner.ipynb #7b986d5c
 def accuracy(preds, targs, axis=-1):
     "The fraction of predictions whose largest score (along `axis`) is at the target class."
     classes = preds.argmax(dim=axis)
@@ -399,12 +402,12 @@ def metric_name(m):
     m = m.func if isinstance(m, partial) else m
     return getattr(m, '__name__', None) or _snake(type(m).__name__)
 
-# %% ../nbs/03_learner.ipynb #4f279736
+# %% ../nbs/03_learner.ipynb #9d67b955
 class Recorder(Callback):
     "Records learning rates, smoothed training losses, scheduled hyper-parameters and per-epoch losses and metrics."
     order = 50
     def __init__(self, beta=0.98):
-        self.beta = beta
+        self.beta, self.lr_finds = beta, []  # lr_finds: the results of every `learn.lr_find`, kept across fits
         self._reset()
 
     def _reset(self):
@@ -491,7 +494,7 @@ class Recorder(Callback):
         ax.legend()
         return fig
 
-# %% ../nbs/03_learner.ipynb #cd16f316
+# %% ../nbs/03_learner.ipynb #7cbc17c5
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and the per-epoch table, with fastprogress."
     order, mbar, pbar = 60, None, None
@@ -536,7 +539,7 @@ class ProgressCallback(Callback):
             self.learn.logger = self._logger
         self.mbar = None
 
-# %% ../nbs/03_learner.ipynb #fbf5dc6e
+# %% ../nbs/03_learner.ipynb #2a5d773e
 @patch
 def no_bar(self:Learner):
     "Context manager: no progress bars inside the `with` block."
@@ -567,7 +570,7 @@ def show_training_loop(self:Learner):
         names = [type(cb).__name__ for cb, _ in self._tables[mode][event]]
         print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
-# %% ../nbs/03_learner.ipynb #1bb76dd2
+# %% ../nbs/03_learner.ipynb #9e0745f4
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save the model (and the optimizer state, `with_opt`) to `path/model_dir/name.pth`; returns the file."
@@ -610,7 +613,7 @@ def _check_model_state(model, state, strict, file):
         problems += [f'{k}: in the file, not in the model' for k in sorted(state.keys() - own.keys())]
     if problems: raise ValueError(f'load: {file} does not fit the model:\n  ' + '\n  '.join(problems[:10]))
 
-# %% ../nbs/03_learner.ipynb #ab0fe63f
+# %% ../nbs/03_learner.ipynb #45395c08
 def activation_for(loss_func):
     "The activation that turns model outputs into predictions for `loss_func`: softmax for cross-entropy, sigmoid for BCE with logits, else none."
     if getattr(loss_func, 'activation', None) is not None: return loss_func.activation
@@ -659,7 +662,7 @@ def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
     return self.get_preds(dl=[(item[None],)])[0][0]
 
-# %% ../nbs/03_learner.ipynb #d3da7a90
+# %% ../nbs/03_learner.ipynb #a5416a6d
 class RegModel(nn.Module):
     "`a * x + b` with `a` and `b` learned from 0: the model of `synth_learner`."
     def __init__(self):
@@ -673,3 +676,36 @@ def synth_learner(n_batches=4, bs=16, n_valid=32, lr=0.1, opt_func=torch.optim.S
     learn = Learner(dls, RegModel(), F.mse_loss, opt_func=opt_func, lr=lr, **kwargs)
     if quiet: learn.logger = _silent
     return learn
+
+# %% ../nbs/03_learner.ipynb #80fb1572
+_COUNTERS = ('epoch', 'n_epoch', 'start_epoch', 'iter', 'n_iter', 'train_iter', 'pct_train', 'steps_per_epoch', 'training', 'logger')
+
+@patch
+def snapshot(self:Learner):
+    "A copy of everything a fit changes, for `restore`."
+    return dict(model=cpu_copy(self.model.state_dict()), modes=[m.training for m in self.model.modules()],
+                opt=self.opt, opt_state=None if self.opt is None else cpu_copy(self.opt.state_dict()), rng=get_rng_state(),
+                cbs=[(cb, cb.run) for cb in self.cbs], recorder=dict(vars(self.recorder)) if hasattr(self, 'recorder') else None,
+                counters={k: getattr(self, k) for k in _COUNTERS if hasattr(self, k)})
+
+@patch
+def restore(self:Learner, snap):
+    "Put the learner back exactly as it was when `snap = self.snapshot()` was taken."
+    for cb in [cb for cb in self.cbs if cb not in [c for c, _ in snap['cbs']]]: self.remove_cb(cb)
+    for cb, run in snap['cbs']:
+        if cb not in self.cbs: self.add_cb(cb)
+        cb.__dict__['_run'] = run
+    self.cbs[:] = [cb for cb, _ in snap['cbs']]
+    for cb in self.cbs: setattr(self, cb.name, cb)
+    self.model.load_state_dict(snap['model'])
+    for module, training in zip(self.model.modules(), snap['modes']): module.training = training
+    self.opt = snap['opt']
+    if self.opt is not None: self.opt.load_state_dict(snap['opt_state'])
+    set_rng_state(snap['rng'])
+    if snap['recorder'] is not None:
+        vars(self.recorder).clear()
+        vars(self.recorder).update(snap['recorder'])
+    for k in _COUNTERS:
+        if k in snap['counters']: setattr(self, k, snap['counters'][k])
+        elif k in vars(self): delattr(self, k)
+    self._build_tables()

@@ -3,7 +3,8 @@
 fastai's schedules are checked against fastai's own recorded traces, and the Keras-style schedules against Keras's own
 schedule classes. Neither library can be a test dependency of minifast (fastai needs fastcore 2, which nbdev 2 cannot use,
 and torchvision; Keras is large), so this script runs them once, in a separate environment, and writes what they did to
-JSON files beside it: `fastai_traces.json` and `keras_schedules.json`. The tests read those files.
+JSON files beside it: `fastai_traces.json`, `fastai_suggestions.json` (fastai's lr_find suggestions on the same curves
+minifast's are tested on) and `keras_schedules.json`. The tests read those files.
 
     make reference    # builds .venv-ref (torch, fastai without torchvision, keras) and runs this script
 
@@ -56,6 +57,47 @@ def fastai_traces():
     return traces
 
 
+def lr_curves():
+    "Loss-against-lr curves for the suggestion tests: shapes an LR range test produces, and its edge cases (float32 values)."
+    import numpy as np
+    rng = np.random.default_rng(0)
+    lrs = np.geomspace(1e-7, 10, 100)
+    x = np.log10(lrs)
+    typical = 2.3 - 1.6 / (1 + np.exp(-2 * (x + 3.5))) + 0.05 * np.exp(2.2 * (x + 0.5))
+    curves = {
+        'typical': (lrs, typical),
+        'noisy': (lrs, typical + rng.normal(0, 0.03, 100)),
+        'short': (lrs[::8][:12], typical[::8][:12]),
+        'sixteen': (lrs[50:66], typical[50:66]),
+        'decreasing': (lrs, 1 + 2 * np.exp(-np.arange(100) / 30)),
+        'increasing': (lrs, 1 + 0.02 * np.arange(100)),
+        'two_valleys': (lrs, typical - 0.4 * np.exp(-((x + 6) ** 2) * 4)),
+    }
+    return {k: (np.float32(l).astype(float).tolist(), np.float32(v).astype(float).tolist()) for k, (l, v) in curves.items()}
+
+
+def fastai_suggestions():
+    "fastai's four suggestion functions on the curves of `lr_curves`, and on the curve of fastai's own lr_find."
+    import torch
+    from fastai.callback.schedule import valley, slide, minimum, steep, lr_find  # noqa: F401 (patches Learner)
+    from fastai.test_utils import synth_learner
+    curves = lr_curves()
+    torch.manual_seed(0)
+    learn = synth_learner(n_trn=5)
+    with learn.no_bar(): learn.lr_find(num_it=100, show_plot=False)
+    lrs, losses = learn.recorder.lrs[10:-5], [float(l) for l in learn.recorder.losses[10:-5]]
+    curves['fastai_lr_find'] = ([float(v) for v in lrs], losses)
+    out = {}
+    for name, (lrs, losses) in curves.items():
+        out[name] = {'lrs': lrs, 'losses': losses}
+        for func in (valley, slide, minimum, steep):
+            try:
+                lr, (x, y) = func(torch.tensor(lrs), torch.tensor(losses), 100)
+                out[name][func.__name__] = [float(lr), [float(x), float(y)]]
+            except Exception as e: out[name][func.__name__] = type(e).__name__
+    return out
+
+
 def keras_schedules():
     "Each Keras learning-rate schedule's value at steps 0..n-1, for a few argument sets."
     import keras
@@ -82,4 +124,5 @@ def keras_schedules():
 if __name__ == '__main__':
     (HERE/'fastai_traces.json').write_text(json.dumps(fastai_traces(), indent=1))
     (HERE/'keras_schedules.json').write_text(json.dumps(keras_schedules(), indent=1))
-    print('wrote', HERE/'fastai_traces.json', 'and', HERE/'keras_schedules.json')
+    (HERE/'fastai_suggestions.json').write_text(json.dumps(fastai_suggestions(), indent=1))
+    print('wrote', ', '.join(p.name for p in sorted(HERE.glob('*.json'))))
