@@ -6,7 +6,7 @@
 __all__ = ['HYPERS', 'hyper_slot', 'hyper_names', 'group_values', 'hyper_setter', 'set_hyper', 'get_hyper', 'default_splitter',
            'param_groups', 'adamw']
 
-# %% ../nbs/02_optim.ipynb #1c088682
+# %% ../nbs/02_optim.ipynb #df1fa674
 import math
 
 import numpy as np
@@ -14,7 +14,7 @@ import torch
 
 from .core import even_mults
 
-# %% ../nbs/02_optim.ipynb #168c031c
+# %% ../nbs/02_optim.ipynb #68a1ee02
 HYPERS = ('lr', 'mom', 'sqr_mom', 'wd', 'eps')
 _PLAIN_KEYS = {'lr': 'lr', 'wd': 'weight_decay', 'eps': 'eps'}
 _SQR_MOM_KEYS = {torch.optim.RMSprop: 'alpha', torch.optim.Adadelta: 'rho'}
@@ -33,7 +33,7 @@ def hyper_names(opt):
     "The hyper-parameters of the vocabulary that `opt` has."
     return [n for n in HYPERS if hyper_slot(opt, n)]
 
-# %% ../nbs/02_optim.ipynb #d846e884
+# %% ../nbs/02_optim.ipynb #9315ed8d
 def group_values(name, value, n_groups, positive=None):
     "`value` (number, list or slice) as an array of one checked value per parameter group (`positive`: default for `lr` only)."
     if isinstance(value, slice):
@@ -58,7 +58,7 @@ def _positive(name, vals):
     if not np.isfinite(vals).all() or (vals <= 0).any(): raise ValueError(f'{name} must be positive and finite, got {vals.tolist()}')
     return vals
 
-# %% ../nbs/02_optim.ipynb #49fb1a5f
+# %% ../nbs/02_optim.ipynb #23178af7
 def _slot_or_fail(opt, name):
     slot = hyper_slot(opt, name)
     if slot is None:
@@ -68,11 +68,11 @@ def _slot_or_fail(opt, name):
 def hyper_setter(opt, name):
     "A function `f(values)` that writes into hyper-parameter `name` one value per parameter group of `opt`, or one for all."
     key, idx = _slot_or_fail(opt, name)
-    groups = opt.param_groups
+    # `opt.param_groups` is read at each call: `load_state_dict` replaces the group dicts
     def set_plain(values):
-        for g, v in zip(groups, _per_group(values, len(groups))): g[key] = float(v)
+        for g, v in zip(opt.param_groups, _per_group(values, len(opt.param_groups))): g[key] = float(v)
     def set_in_tuple(values):
-        for g, v in zip(groups, _per_group(values, len(groups))): g[key] = (*g[key][:idx], float(v), *g[key][idx + 1:])
+        for g, v in zip(opt.param_groups, _per_group(values, len(opt.param_groups))): g[key] = (*g[key][:idx], float(v), *g[key][idx + 1:])
     return set_plain if idx is None else set_in_tuple
 
 def _per_group(values, n): return (values,) * n if np.ndim(values) == 0 else values
@@ -87,7 +87,7 @@ def get_hyper(opt, name):
     key, idx = _slot_or_fail(opt, name)
     return [g[key] if idx is None else g[key][idx] for g in opt.param_groups]
 
-# %% ../nbs/02_optim.ipynb #5a72fdb2
+# %% ../nbs/02_optim.ipynb #0d62283e
 def default_splitter(model):
     "One parameter group with all of `model`'s parameters."
     return [list(model.parameters())]

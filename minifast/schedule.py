@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['Schedule', 'as_values', 'unit_of', 'SchedLin', 'SchedCos', 'SchedNo', 'SchedExp', 'SchedPoly', 'CombinedSched',
            'combine_scheds', 'combined_cos', 'as_schedule', 'clock', 'sched_values', 'plot_panels', 'plot_scheds',
-           'ParamScheduler', 'one_cycle_scheds', 'flat_cos_scheds', 'sgdr_epochs', 'sgdr_scheds']
+           'ParamScheduler', 'ScaledSched', 'one_cycle_scheds', 'flat_cos_scheds', 'sgdr_epochs', 'sgdr_scheds']
 
-# %% ../nbs/04_schedule.ipynb #792e87ca
+# %% ../nbs/04_schedule.ipynb #b34ae437
 import math, numbers
 from bisect import bisect_right
 
@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from .learner import Callback, Learner, Recorder, _listify, whole_number
 from .optim import group_values, hyper_setter, hyper_slot, HYPERS
 
-# %% ../nbs/04_schedule.ipynb #f8fdc26d
+# %% ../nbs/04_schedule.ipynb #faf8d19a
 class Schedule:
     "Base class: a hyper-parameter value as a pure function of training progress measured in `unit` ('pos', 'step' or 'epoch')."
     unit = 'pos'
@@ -34,7 +34,7 @@ def unit_of(sched):
     "The clock `sched` reads: its `unit`, or 'pos' for a plain function."
     return getattr(sched, 'unit', 'pos')
 
-# %% ../nbs/04_schedule.ipynb #fd3c33a5
+# %% ../nbs/04_schedule.ipynb #e475651a
 class SchedLin(Schedule):
     "Linear from `start` to `end`."
     def __init__(self, start, end): self.start, self.end = as_values(start), as_values(end)
@@ -60,7 +60,7 @@ class SchedPoly(Schedule):
     def __init__(self, start, end, power): self.start, self.end, self.power = as_values(start), as_values(end), power
     def __call__(self, pos): return self.start + (self.end - self.start) * pos ** self.power
 
-# %% ../nbs/04_schedule.ipynb #9b67a0e4
+# %% ../nbs/04_schedule.ipynb #7cc61345
 class CombinedSched(Schedule):
     "Schedules run one after the other, `scheds[i]` over the fraction `pcts[i]` of training (what `combine_scheds` makes)."
     def __init__(self, pcts, scheds):
@@ -86,7 +86,7 @@ def combined_cos(pct, start, middle, end):
     "A cosine from `start` to `middle` over the fraction `pct` of training, then a cosine from `middle` to `end`."
     return combine_scheds([pct, 1 - pct], [SchedCos(start, middle), SchedCos(middle, end)])
 
-# %% ../nbs/04_schedule.ipynb #4f69e8e2
+# %% ../nbs/04_schedule.ipynb #1a2c1c46
 class _PerGroup(Schedule):
     "One schedule per parameter group, as one schedule of arrays."
     def __init__(self, scheds):
@@ -127,7 +127,7 @@ def plot_scheds(scheds, n_epoch, steps_per_epoch):
     "Preview a dict of schedules (hyper-parameter -> schedule) over a fit: one panel per hyper-parameter; returns the figure."
     return plot_panels({name: sched_values(s, n_epoch, steps_per_epoch) for name, s in scheds.items()})
 
-# %% ../nbs/04_schedule.ipynb #a48bdf15
+# %% ../nbs/04_schedule.ipynb #46cfed97
 _CLOCK_INDEX = {'pos': 0, 'step': 1, 'epoch': 2}
 
 class ParamScheduler(Callback):
@@ -161,13 +161,23 @@ class ParamScheduler(Callback):
             set_values(values)
             record.append(float(values if np.ndim(values) == 0 else values[-1]))
 
-# %% ../nbs/04_schedule.ipynb #75af109b
+    def scale(self, name, factor):
+        "From the next batch on, multiply the values of `name`'s schedule by `factor` (for callbacks that retune a running fit)."
+        self.scheds[name] = ScaledSched(self.scheds[name], factor)
+        self._plan = [(setter, self.scheds[n], i, record) for n, (setter, _, i, record) in zip(self.scheds, self._plan)]
+
+class ScaledSched(Schedule):
+    "`sched`'s values times `factor`."
+    def __init__(self, sched, factor): self.sched, self.factor, self.unit = sched, factor, unit_of(sched)
+    def __call__(self, t): return self.factor * self.sched(t)
+
+# %% ../nbs/04_schedule.ipynb #b2a8cc06
 @patch
 def plot_sched(self:Recorder):
     "Plot each recorded hyper-parameter against the training batch, one panel each; returns the figure."
     return plot_panels({'lr': self.lrs, **self.hps})
 
-# %% ../nbs/04_schedule.ipynb #f893aa65
+# %% ../nbs/04_schedule.ipynb #fba00733
 def _positive_number(name, x):
     if not isinstance(x, numbers.Real) or not math.isfinite(x) or x <= 0: raise ValueError(f'{name} must be a positive finite number, got {x!r}')
     return x
@@ -211,7 +221,7 @@ def sgdr_scheds(lr_max, n_cycles, cycle_len, cycle_mult=2):
     pcts = [cycle_len * cycle_mult ** i / n_epoch for i in range(n_cycles)]
     return {'lr': combine_scheds(pcts, [SchedCos(lr_max, 0) for _ in pcts])}
 
-# %% ../nbs/04_schedule.ipynb #dc1cffc4
+# %% ../nbs/04_schedule.ipynb #818a12d1
 @patch
 def _prepare_scheduled_fit(self:Learner, n_epoch, start_epoch, wd, lr_name, lr):
     "Check a scheduled fit's arguments before anything changes; returns the optimizer to use and the per-group learning rates."
