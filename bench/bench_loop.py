@@ -2,7 +2,7 @@
 
 Both train the same model (same initial weights) with the same torch optimizer on the same torch DataLoaders, and both
 compute the validation loss each epoch. The runs are interleaved in one process, alternating which goes first, and the
-ratio minifast/plain is reported as the median over rounds (and as the ratio of the fastest runs).
+ratio minifast/plain is reported as the median over 40 rounds (and as the ratio of the fastest runs).
 
     python bench/bench_loop.py            # both cases
     python bench/bench_loop.py --quick    # a smoke run, seconds
@@ -75,7 +75,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument('--quick', action='store_true', help='a smoke run: few batches and rounds')
     args = parser.parse_args()
-    rounds, scale = (2, 0.1) if args.quick else (25, 1)
+    rounds, scale = (2, 0.1) if args.quick else (40, 1)
     g = torch.Generator().manual_seed(0)
     n = int(64 * 20 * scale) + 64
     case('(a) small CNN, batch 64x3x64x64', small_cnn(), torch.randn(n, 3, 64, 64, generator=g),
