@@ -7,18 +7,17 @@ __all__ = ['SchedStep', 'SchedMultiStep', 'SchedExpDecay', 'SchedPower', 'SchedP
            'SchedCosRestarts', 'SchedCyclic', 'SchedOneCycle', 'SchedWarmup', 'ReduceLROnPlateau',
            'LearningRateScheduler', 'TorchScheduler']
 
-# %% ../nbs/05_classic_schedules.ipynb #11f030d9
+# %% ../nbs/05_classic_schedules.ipynb #4bc475a5
 import inspect, math, warnings
 from bisect import bisect_left, bisect_right
 
-import numpy as np
 import torch
 
 from .learner import Callback, Recorder, whole_number
 from .optim import group_values, hyper_setter
 from .schedule import Schedule, as_values
 
-# %% ../nbs/05_classic_schedules.ipynb #303b68a1
+# %% ../nbs/05_classic_schedules.ipynb #af6eab62
 def _unit(unit):
     if unit not in ('step', 'epoch'): raise ValueError(f"unit must be 'step' (optimizer steps) or 'epoch', got {unit!r}")
     return unit
@@ -27,7 +26,7 @@ def _exponent(t, decay_steps, staircase):
     p = t / decay_steps
     return math.floor(p) if staircase else p
 
-# %% ../nbs/05_classic_schedules.ipynb #8dc09180
+# %% ../nbs/05_classic_schedules.ipynb #0e5de1d1
 class SchedStep(Schedule):
     "`start * gamma ** (t // step_size)`: PyTorch's StepLR."
     def __init__(self, start, step_size, gamma=0.1, unit='epoch'):
@@ -46,7 +45,7 @@ class SchedExpDecay(Schedule):
         self.start, self.decay_rate, self.decay_steps, self.staircase, self.unit = as_values(start), decay_rate, decay_steps, staircase, _unit(unit)
     def __call__(self, t): return self.start * self.decay_rate ** _exponent(t, self.decay_steps, self.staircase)
 
-# %% ../nbs/05_classic_schedules.ipynb #e764bb96
+# %% ../nbs/05_classic_schedules.ipynb #b9af9220
 class SchedPower(Schedule):
     "`start / (1 + decay_rate * t / decay_steps) ** power` (floored if `staircase`): power scheduling, Keras's InverseTimeDecay."
     def __init__(self, start, decay_steps, decay_rate=1., power=1., staircase=False, unit='step'):
@@ -62,7 +61,7 @@ class SchedPiecewise(Schedule):
         self.boundaries, self.values, self.unit = list(boundaries), [as_values(v) for v in values], _unit(unit)
     def __call__(self, t): return self.values[bisect_left(self.boundaries, t)]
 
-# %% ../nbs/05_classic_schedules.ipynb #9e196e0e
+# %% ../nbs/05_classic_schedules.ipynb #3586f5b1
 class SchedPolyDecay(Schedule):
     "`(start - end) * (1 - t/decay_steps) ** power + end`, `t` capped at `decay_steps` (or the horizon extended, if `cycle`)."
     def __init__(self, start, end, decay_steps, power=1., cycle=False, unit='step'):
@@ -71,7 +70,7 @@ class SchedPolyDecay(Schedule):
         steps = self.decay_steps * max(1, math.ceil(t / self.decay_steps)) if self.cycle else self.decay_steps
         return (self.start - self.end) * (1 - min(t, steps) / steps) ** self.power + self.end
 
-# %% ../nbs/05_classic_schedules.ipynb #36940e96
+# %% ../nbs/05_classic_schedules.ipynb #629cb60c
 class SchedCosDecay(Schedule):
     "Half a cosine from `start` to `end` over `decay_steps`, then `end`: Keras's CosineDecay, PyTorch's CosineAnnealingLR."
     def __init__(self, start, decay_steps, end=0., unit='step'):
@@ -88,7 +87,7 @@ class SchedCosRestarts(Schedule):
         while t >= period: t, period = t - period, period * self.period_mult
         return self.end + (self.start - self.end) * (1 + math.cos(math.pi * t / period)) / 2
 
-# %% ../nbs/05_classic_schedules.ipynb #07d2bcd6
+# %% ../nbs/05_classic_schedules.ipynb #cf1141ef
 _CYCLIC_MODES = {'triangular': (lambda x, gamma: 1., 'cycle'), 'triangular2': (lambda x, gamma: 1 / (2. ** (x - 1)), 'cycle'),
                  'exp_range': (lambda x, gamma: gamma ** x, 'iterations')}
 
@@ -125,7 +124,7 @@ class SchedOneCycle(Schedule):
                 return b + (a - b) / 2 * (math.cos(math.pi * pct) + 1) if self.anneal == 'cos' else (b - a) * pct + a
             begin = finish
 
-# %% ../nbs/05_classic_schedules.ipynb #4b80bda7
+# %% ../nbs/05_classic_schedules.ipynb #fd9c7163
 class SchedWarmup(Schedule):
     "Linear from `start` to `sched(0)` over `warmup` units, then `sched(t - warmup)`."
     def __init__(self, sched, warmup, start=0.):
@@ -135,7 +134,7 @@ class SchedWarmup(Schedule):
         if t >= self.warmup: return self.sched(t - self.warmup)
         return self.start + (self.sched(0) - self.start) * t / self.warmup
 
-# %% ../nbs/05_classic_schedules.ipynb #f16a9004
+# %% ../nbs/05_classic_schedules.ipynb #ef96a6d3
 class ReduceLROnPlateau(Callback):
     "Multiply every group's lr by `factor` when `monitor` stops improving for `patience` epochs (PyTorch's semantics)."
     order, run_lr_find = Recorder.order + 1, False
@@ -175,7 +174,7 @@ class ReduceLROnPlateau(Callback):
         if self.mode == 'min': return current < (self.best * (1 - self.threshold) if self.threshold_mode == 'rel' else self.best - self.threshold)
         return current > (self.best * (1 + self.threshold) if self.threshold_mode == 'rel' else self.best + self.threshold)
 
-# %% ../nbs/05_classic_schedules.ipynb #97f8ae6d
+# %% ../nbs/05_classic_schedules.ipynb #0073a569
 class LearningRateScheduler(Callback):
     "Keras's LearningRateScheduler: before each epoch, every group's lr becomes `schedule(epoch, lr)` (or `schedule(epoch)`)."
     run_lr_find = False
@@ -195,7 +194,7 @@ def _accepts(f, n_args):
     except TypeError: return False
     return True
 
-# %% ../nbs/05_classic_schedules.ipynb #58b43d7a
+# %% ../nbs/05_classic_schedules.ipynb #1e0ab4dc
 class TorchScheduler(Callback):
     "Runs the torch.optim.lr_scheduler made by `sched_func(opt)`, stepped after every optimizer step ('batch') or every epoch ('epoch')."
     order, run_lr_find = Recorder.order + 1, False

@@ -6,21 +6,21 @@
 __all__ = ['default_device', 'tree_map', 'to_device', 'detach', 'to_cpu', 'cpu_copy', 'find_bs', 'even_mults', 'get_rng_state',
            'set_rng_state', 'data_dir']
 
-# %% ../nbs/00_core.ipynb #79c21186
-import math, os, random
+# %% ../nbs/00_core.ipynb #72ae8351
+import os, random
 from pathlib import Path
 
 import numpy as np
 import torch
 
-# %% ../nbs/00_core.ipynb #51d970e3
+# %% ../nbs/00_core.ipynb #6fa26653
 def default_device():
     "The best device available: CUDA, then Apple's MPS, then the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
     if torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #8b1a0511
+# %% ../nbs/00_core.ipynb #a4c59de1
 def tree_map(f, b):
     "Apply `f` to every tensor in the (possibly nested) batch `b` (tuples, lists, dicts), keeping the structure."
     if isinstance(b, torch.Tensor): return f(b)
@@ -46,7 +46,7 @@ def cpu_copy(b):
     "A copy of `b` whose tensors are detached copies on the CPU, never shared with the original."
     return tree_map(lambda t: t.detach().to('cpu', copy=True), b)
 
-# %% ../nbs/00_core.ipynb #b6cd7096
+# %% ../nbs/00_core.ipynb #73ea356d
 def find_bs(b):
     "The batch size of `b`: the length of the first tensor found in it, depth first."
     if isinstance(b, torch.Tensor): return b.shape[0] if b.ndim else 1
@@ -56,14 +56,14 @@ def find_bs(b):
         if bs is not None: return bs
     return None
 
-# %% ../nbs/00_core.ipynb #599bdc5f
+# %% ../nbs/00_core.ipynb #a0dea38d
 def even_mults(start, stop, n):
     "`n` values growing geometrically from `start` to `stop` (just `stop` when `n` is 1)."
     if n == 1: return np.array([stop], dtype=float)
     step = (stop / start) ** (1 / (n - 1))
     return np.array([start * step**i for i in range(n)])
 
-# %% ../nbs/00_core.ipynb #011b4d8d
+# %% ../nbs/00_core.ipynb #73bfbb39
 def get_rng_state():
     "Capture the state of every random generator minifast's users touch: Python, NumPy, torch (CPU and CUDA)."
     state = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
@@ -77,7 +77,7 @@ def set_rng_state(state):
     torch.set_rng_state(state['torch'])
     if 'cuda' in state: torch.cuda.set_rng_state_all(state['cuda'])
 
-# %% ../nbs/00_core.ipynb #479008b2
+# %% ../nbs/00_core.ipynb #56dbcb99
 def data_dir():
     "The folder holding minifast's datasets: `$MINIFAST_DATA`, else the nearest `shared/data` at or above the working directory."
     env = os.environ.get('MINIFAST_DATA')

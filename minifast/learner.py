@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
            'whole_number', 'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
            'ProgressCallback', 'activation_for', 'RegModel', 'synth_learner']
 
-# %% ../nbs/03_learner.ipynb #b53810eb
+# %% ../nbs/03_learner.ipynb #aaad1241
 import contextlib, math, operator, os, re, sys, time, uuid, warnings
 from functools import partial
 from pathlib import Path
@@ -24,9 +24,9 @@ from torch import nn
 
 from .core import cpu_copy, default_device, find_bs, get_rng_state, set_rng_state, to_cpu, to_device
 from .data import DataLoaders, synth_regression
-from .optim import adamw, default_splitter, get_hyper, group_values, hyper_slot, param_groups, set_hyper
+from .optim import adamw, default_splitter, group_values, hyper_slot, param_groups, set_hyper as set_opt_hyper
 
-# %% ../nbs/03_learner.ipynb #e744ccd5
+# %% ../nbs/03_learner.ipynb #afd1f2f0
 class CancelFitException(Exception):
     "Raise in a callback to end the fit; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception):
@@ -45,7 +45,7 @@ class CancelStepException(Exception):
 _CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
             CancelBatchException, CancelBackwardException, CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #86e798bd
+# %% ../nbs/03_learner.ipynb #3c619749
 EVENTS = ('before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_pred', 'after_loss',
           'before_backward', 'after_cancel_backward', 'after_backward', 'before_step', 'after_cancel_step', 'after_step',
           'after_cancel_batch', 'after_batch', 'after_cancel_train', 'after_train', 'before_validate',
@@ -59,7 +59,7 @@ def _phase(name, cancel): return _Phase(f'before_{name}', f'after_cancel_{name}'
 _EPOCH, _TRAIN, _VALIDATE = _phase('epoch', CancelEpochException), _phase('train', CancelTrainException), _phase('validate', CancelValidException)
 _BATCH, _BACKWARD, _STEP = _phase('batch', CancelBatchException), _phase('backward', CancelBackwardException), _phase('step', CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #59378f26
+# %% ../nbs/03_learner.ipynb #55aa18bc
 def _snake(name): return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
 
 class Callback:
@@ -102,7 +102,7 @@ class Callback:
 
 def _call_with_learner(cb, f): return f(cb.learn)
 
-# %% ../nbs/03_learner.ipynb #68b8f91d
+# %% ../nbs/03_learner.ipynb #8e14bd42
 def _note(e, msg):
     "Add `msg` to exception `e`'s notes, once: the first (innermost) place that explains it wins."
     if not any(n.startswith('minifast: ') for n in getattr(e, '__notes__', ())): e.add_note(f'minifast: {msg}')
@@ -117,7 +117,7 @@ def _silent(row): pass
 
 _EPOCH_EVENTS = frozenset(EVENTS[EVENTS.index('before_epoch'):EVENTS.index('after_epoch') + 1]) - INNER_EVENTS
 
-# %% ../nbs/03_learner.ipynb #7df8da34
+# %% ../nbs/03_learner.ipynb #6402816f
 class Learner:
     "Trains `model` on `dls` with `loss_func` and a torch optimizer; callbacks in `cbs` customise every step."
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
@@ -199,7 +199,7 @@ def _check_handlers(cb):
     if odd: warnings.warn(f'{type(cb).__name__} has {", ".join(odd)}, which {"is" if len(odd) == 1 else "are"} not events and will never run; '
                           f'the events are {", ".join(EVENTS)}', stacklevel=3)
 
-# %% ../nbs/03_learner.ipynb #fa505b84
+# %% ../nbs/03_learner.ipynb #803d88e1
 @patch
 def _with_events(self:Learner, phase, body):
     try: self(phase.before); body()
@@ -279,7 +279,7 @@ def _backward(self:Learner): self.loss_grad.backward()
 @patch
 def _step(self:Learner): self.opt.step()
 
-# %% ../nbs/03_learner.ipynb #46ef4ad1
+# %% ../nbs/03_learner.ipynb #987a349d
 @patch
 def create_opt(self:Learner):
     "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
@@ -295,7 +295,7 @@ def _make_opt(self:Learner):
 def set_hyper(self:Learner, name, value):
     "Set hyper-parameter `name` (lr, mom, sqr_mom, wd or eps) of every parameter group: a number, a list or a slice."
     if self.opt is None: self.create_opt()
-    set_hyper(self.opt, name, value)
+    set_opt_hyper(self.opt, name, value)
 
 @patch
 def fit(self:Learner, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
@@ -308,8 +308,8 @@ def fit(self:Learner, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
     wds = None if wd is None else group_values('wd', wd, len(opt.param_groups))
     if wds is not None and hyper_slot(opt, 'wd') is None: raise ValueError(f'fit: {type(opt).__name__} has no weight decay to set')
     self.opt = opt
-    set_hyper(opt, 'lr', lrs)
-    if wds is not None: set_hyper(opt, 'wd', wds)
+    set_opt_hyper(opt, 'lr', lrs)
+    if wds is not None: set_opt_hyper(opt, 'wd', wds)
     self.n_epoch, self.start_epoch, self._n_inp = n_epoch, start_epoch, getattr(self.dls, 'n_inp', 1)
     with self.added_cbs(cbs): self._fit()
 
@@ -350,7 +350,7 @@ def removed_cbs(self:Learner, cbs):
         self.cbs.sort(key=lambda cb: before.index(cb) if cb in before else len(before))
         self._build_tables()
 
-# %% ../nbs/03_learner.ipynb #0ec246c3
+# %% ../nbs/03_learner.ipynb #d84fd48e
 class TrainEvalCallback(Callback):
     "Keeps `epoch`, `iter`, `n_iter`, `train_iter` and `pct_train`, and puts the model in train or eval mode."
     order = -10
@@ -374,7 +374,7 @@ class TrainEvalCallback(Callback):
 
     def before_validate(self): self.learn.model.eval()
 
-# %% ../nbs/03_learner.ipynb #8544f135
+# %% ../nbs/03_learner.ipynb #d9099181
 class DeviceCallback(Callback):
     "Puts the model and every batch on `device` (default: CUDA, then MPS, then the CPU)."
     order = -20
@@ -385,7 +385,7 @@ class DeviceCallback(Callback):
         learn = self.learn
         learn.xb, learn.yb = to_device(learn.xb, self.device), to_device(learn.yb, self.device)
 
-# %% ../nbs/03_learner.ipynb #7b986d5c
+# %% ../nbs/03_learner.ipynb #3a822d3b
 def accuracy(preds, targs, axis=-1):
     "The fraction of predictions whose largest score (along `axis`) is at the target class."
     classes = preds.argmax(dim=axis)
@@ -402,7 +402,7 @@ def metric_name(m):
     m = m.func if isinstance(m, partial) else m
     return getattr(m, '__name__', None) or _snake(type(m).__name__)
 
-# %% ../nbs/03_learner.ipynb #9d67b955
+# %% ../nbs/03_learner.ipynb #4ea5adba
 class Recorder(Callback):
     "Records learning rates, smoothed training losses, scheduled hyper-parameters and per-epoch losses and metrics."
     order = 50
@@ -494,7 +494,7 @@ class Recorder(Callback):
         ax.legend()
         return fig
 
-# %% ../nbs/03_learner.ipynb #7cbc17c5
+# %% ../nbs/03_learner.ipynb #d1c3e39f
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and the per-epoch table, with fastprogress."
     order, mbar, pbar = 60, None, None
@@ -539,7 +539,7 @@ class ProgressCallback(Callback):
             self.learn.logger = self._logger
         self.mbar = None
 
-# %% ../nbs/03_learner.ipynb #2a5d773e
+# %% ../nbs/03_learner.ipynb #0de27ade
 @patch
 def no_bar(self:Learner):
     "Context manager: no progress bars inside the `with` block."
@@ -570,7 +570,7 @@ def show_training_loop(self:Learner):
         names = [type(cb).__name__ for cb, _ in self._tables[mode][event]]
         print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
-# %% ../nbs/03_learner.ipynb #9e0745f4
+# %% ../nbs/03_learner.ipynb #66ed29ca
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save the model (and the optimizer state, `with_opt`) to `path/model_dir/name.pth`; returns the file."
@@ -613,7 +613,7 @@ def _check_model_state(model, state, strict, file):
         problems += [f'{k}: in the file, not in the model' for k in sorted(state.keys() - own.keys())]
     if problems: raise ValueError(f'load: {file} does not fit the model:\n  ' + '\n  '.join(problems[:10]))
 
-# %% ../nbs/03_learner.ipynb #45395c08
+# %% ../nbs/03_learner.ipynb #a8ba5d6e
 def activation_for(loss_func):
     "The activation that turns model outputs into predictions for `loss_func`: softmax for cross-entropy, sigmoid for BCE with logits, else none."
     if getattr(loss_func, 'activation', None) is not None: return loss_func.activation
@@ -662,7 +662,7 @@ def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
     return self.get_preds(dl=[(item[None],)])[0][0]
 
-# %% ../nbs/03_learner.ipynb #a5416a6d
+# %% ../nbs/03_learner.ipynb #07688a8e
 class RegModel(nn.Module):
     "`a * x + b` with `a` and `b` learned from 0: the model of `synth_learner`."
     def __init__(self):
@@ -677,7 +677,7 @@ def synth_learner(n_batches=4, bs=16, n_valid=32, lr=0.1, opt_func=torch.optim.S
     if quiet: learn.logger = _silent
     return learn
 
-# %% ../nbs/03_learner.ipynb #80fb1572
+# %% ../nbs/03_learner.ipynb #9ad50cc8
 _COUNTERS = ('epoch', 'n_epoch', 'start_epoch', 'iter', 'n_iter', 'train_iter', 'pct_train', 'steps_per_epoch', 'training', 'logger')
 
 @patch

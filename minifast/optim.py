@@ -6,15 +6,13 @@
 __all__ = ['HYPERS', 'hyper_slot', 'hyper_names', 'group_values', 'hyper_setter', 'set_hyper', 'get_hyper', 'default_splitter',
            'param_groups', 'adamw']
 
-# %% ../nbs/02_optim.ipynb #df1fa674
-import math
-
+# %% ../nbs/02_optim.ipynb #5baddb67
 import numpy as np
 import torch
 
 from .core import even_mults
 
-# %% ../nbs/02_optim.ipynb #68a1ee02
+# %% ../nbs/02_optim.ipynb #899ccaf7
 HYPERS = ('lr', 'mom', 'sqr_mom', 'wd', 'eps')
 _PLAIN_KEYS = {'lr': 'lr', 'wd': 'weight_decay', 'eps': 'eps'}
 _SQR_MOM_KEYS = {torch.optim.RMSprop: 'alpha', torch.optim.Adadelta: 'rho'}
@@ -33,7 +31,7 @@ def hyper_names(opt):
     "The hyper-parameters of the vocabulary that `opt` has."
     return [n for n in HYPERS if hyper_slot(opt, n)]
 
-# %% ../nbs/02_optim.ipynb #9315ed8d
+# %% ../nbs/02_optim.ipynb #fad878f2
 def group_values(name, value, n_groups, positive=None):
     "`value` (number, list or slice) as an array of one checked value per parameter group (`positive`: default for `lr` only)."
     if isinstance(value, slice):
@@ -58,7 +56,7 @@ def _positive(name, vals):
     if not np.isfinite(vals).all() or (vals <= 0).any(): raise ValueError(f'{name} must be positive and finite, got {vals.tolist()}')
     return vals
 
-# %% ../nbs/02_optim.ipynb #23178af7
+# %% ../nbs/02_optim.ipynb #4aa3ccdc
 def _slot_or_fail(opt, name):
     slot = hyper_slot(opt, name)
     if slot is None:
@@ -87,7 +85,7 @@ def get_hyper(opt, name):
     key, idx = _slot_or_fail(opt, name)
     return [g[key] if idx is None else g[key][idx] for g in opt.param_groups]
 
-# %% ../nbs/02_optim.ipynb #0d62283e
+# %% ../nbs/02_optim.ipynb #23cf9359
 def default_splitter(model):
     "One parameter group with all of `model`'s parameters."
     return [list(model.parameters())]

@@ -11,7 +11,6 @@ minifast's are tested on) and `keras_schedules.json`. The tests read those files
 PyTorch's schedulers need no such file: torch is installed everywhere, so the tests run them directly.
 """
 import json, os
-from functools import partial
 from pathlib import Path
 
 os.environ.setdefault('KERAS_BACKEND', 'torch')
