@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['LRFinder', 'minimum', 'steep', 'valley', 'slide', 'SuggestionMethod', 'LRFindResult', 'LRRetune']
 
-# %% ../nbs/06_lr_find.ipynb #9bca98d2
+# %% ../nbs/06_lr_find.ipynb #b912a66f
 import math, warnings
 from collections import namedtuple
 from dataclasses import dataclass
@@ -21,7 +21,7 @@ from .learner import Callback, CancelFitException, CancelValidException, Learner
 from .optim import group_values, param_groups
 from .schedule import ParamScheduler, sched_values
 
-# %% ../nbs/06_lr_find.ipynb #bde21984
+# %% ../nbs/06_lr_find.ipynb #2da99951
 def _sweep_ends(start_lr, end_lr, n_groups):
     "Checked per-group start and end of a sweep."
     start = group_values('start_lr', start_lr, n_groups, positive=True)
@@ -39,7 +39,7 @@ class LRFinder(ParamScheduler):
         if not stop_factor > 1: raise ValueError(f'LRFinder: stop_factor must be above 1, got {stop_factor}')
         sweep = SchedPolyDecay(start, end, self.num_it) if linear else SchedExpDecay(start, end / start, self.num_it)
         super().__init__({'lr': sweep})
-        self.stop_div, self.stop_factor = stop_div, stop_factor
+        self.stop_div, self.stop_factor, self.lrs, self.losses = stop_div, stop_factor, [], []
 
     def before_fit(self):
         if not hasattr(self.learn, 'recorder'): raise ValueError('LRFinder needs the Recorder: it reads the smoothed loss')
@@ -56,7 +56,7 @@ class LRFinder(ParamScheduler):
         if self.stop_div and not (math.isfinite(smooth) and smooth <= self.stop_factor * self._best): raise CancelFitException()
         if learn.train_iter >= self.num_it: raise CancelFitException()
 
-# %% ../nbs/06_lr_find.ipynb #59723412
+# %% ../nbs/06_lr_find.ipynb #70fb2f65
 _UNDECIDED = (math.nan, (math.nan, math.nan))
 
 def _curve(name, lrs, losses, min_points):
@@ -136,7 +136,7 @@ class SuggestionMethod:
     "The suggestion functions, for discovery: `SuggestionMethod.Valley`, `.Slide`, `.Minimum`, `.Steep`."
     Valley, Slide, Minimum, Steep = valley, slide, minimum, steep
 
-# %% ../nbs/06_lr_find.ipynb #c4da0548
+# %% ../nbs/06_lr_find.ipynb #e20630f5
 @dataclass
 class LRFindResult:
     "One LR range test: per training batch the lr (of the last group) and the smoothed loss; and the suggestions."
@@ -171,7 +171,8 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
         with self.removed_cbs([cb for cb in self.cbs if not cb.run_lr_find]), self.no_logging():
             self.fit(math.ceil(num_it / n_train), cbs=finder)
     finally: self.restore(snap)
-    if not finder.losses or not math.isfinite(finder.losses[0]):
+    if not finder.losses: raise ValueError('lr_find: no training batch ran (a callback cancelled the test)')
+    if not math.isfinite(finder.losses[0]):
         raise ValueError(f'lr_find: the loss was not finite from the first batch (at lr {finder.lrs[0]:.1e}): check the data, the model and the loss')
     lrs, losses = np.array(finder.lrs[num_it // 10:-5]), np.array(finder.losses[num_it // 10:-5])
     finite = np.isfinite(losses)
@@ -182,7 +183,7 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     if show_plot: _show(self.recorder.plot_lr_find(result=result))
     return namedtuple('SuggestedLRs', list(suggestions), rename=True)(*[lr for lr, _ in suggestions.values()])
 
-# %% ../nbs/06_lr_find.ipynb #6071c4ae
+# %% ../nbs/06_lr_find.ipynb #8f1338cb
 def _lr_find_result(recorder, result):
     if result is not None: return result
     if not recorder.lr_finds: raise ValueError('No LR range test recorded yet: run learn.lr_find() first')
@@ -223,7 +224,7 @@ def plot_loss_change(self:Recorder, sma=1, n_skip=0, y_lim=None, fname=None, res
     if y_lim is not None: ax.set_ylim(*y_lim)
     return _finish(fig, fname)
 
-# %% ../nbs/06_lr_find.ipynb #78b0d64f
+# %% ../nbs/06_lr_find.ipynb #d182773c
 class LRRetune(Callback):
     "Every `every` epochs, run a short LR range test and lower the running lr schedule's peak to its suggestion (never raise it)."
     order, run_lr_find = Recorder.order + 2, False
