@@ -1,10 +1,11 @@
 # The two commands of the README, and the set-up they share. Each creates its virtual environment when it is missing.
-#   make demo    the main job
+#   make demo    the main job: Oxford-IIIT Pets end to end (PETS=<folder> or PETS=full to download the whole dataset)
 #   make test    every test: the notebooks, pytest, and the library in a user's environment (newest fastcore)
 PYTHON ?= python3
 # torch 2.13.0's CPU build lies on this project's machines; elsewhere choose yours, e.g. make test TORCH=torch
 TORCH ?= torch==2.13.0
 DEV := .venv
+PETS ?= ../shared/data/oxford-pets-sample
 USER_ENV := .venv-user
 
 .PHONY: demo test test-dev test-user bench reference
@@ -16,7 +17,7 @@ $(DEV)/.ready: settings.ini setup.py
 	touch $@
 
 demo: $(DEV)/.ready
-	$(DEV)/bin/python examples/demo.py
+	$(DEV)/bin/minifast-pets --data $(PETS) --out runs/pets
 
 test: test-dev test-user
 
@@ -28,7 +29,7 @@ test-dev: $(DEV)/.ready
 $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	test -x $(USER_ENV)/bin/python || $(PYTHON) -m venv $(USER_ENV)
 	$(USER_ENV)/bin/pip install --quiet '$(TORCH)'
-	$(USER_ENV)/bin/pip install --quiet . pytest
+	$(USER_ENV)/bin/pip install --quiet '.[pretrained]' pytest
 	$(USER_ENV)/bin/pip install --quiet --no-deps --force-reinstall .
 	touch $@
 
@@ -38,6 +39,7 @@ test-user: $(USER_ENV)/.ready
 
 bench: $(DEV)/.ready
 	$(DEV)/bin/python bench/bench_loop.py
+	$(DEV)/bin/python bench/bench_pipeline.py --model
 
 # The reference traces the schedule tests compare against (tests/reference/*.json): fastai's and Keras's own schedules,
 # recorded in an environment of their own (fastai needs fastcore 2; its torchvision and spaCy are not needed for schedules).

@@ -21,6 +21,8 @@ setuptools.setup(
     include_package_data=True, zip_safe=False,
     python_requires=f">={cfg['min_python']}",
     install_requires=cfg['requirements'].split(),
-    extras_require={'dev': cfg['dev_requirements'].split()},
-    entry_points={'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"]},
+    extras_require={'dev': cfg['dev_requirements'].split() + cfg['pretrained_requirements'].split(),
+                    'pretrained': cfg['pretrained_requirements'].split()},
+    entry_points={'nbdev': [f"{cfg['lib_path']}={cfg['lib_path']}._modidx:d"],
+                  'console_scripts': [s.strip() for s in cfg['console_scripts'].split(';')]},
 )

@@ -5,8 +5,11 @@
 # %% auto #0
 __all__ = []
 
-# %% ../nbs/99_all.ipynb #07e0bef0
-from . import core, data, optim, learner, schedule, classic_schedules, lr_find
+# %% ../nbs/99_all.ipynb #20f39261
+from . import (core, data, optim, learner, schedule, classic_schedules, lr_find, callbacks, training, distributed, vision,
+                      models, transfer, interpret, download, pets)
+_MODULES = (core, data, optim, learner, schedule, classic_schedules, lr_find, callbacks, training, distributed, vision, models,
+            transfer, interpret, download, pets)
 from .core import *
 from .data import *
 from .optim import *
@@ -14,5 +17,14 @@ from .learner import *
 from .schedule import *
 from .classic_schedules import *
 from .lr_find import *
+from .callbacks import *
+from .training import *
+from .distributed import *
+from .vision import *
+from .models import *
+from .transfer import *
+from .interpret import *
+from .download import *
+from .pets import *
 
-__all__ = [name for module in (core, data, optim, learner, schedule, classic_schedules, lr_find) for name in module.__all__]
+__all__ = [name for module in _MODULES for name in module.__all__]

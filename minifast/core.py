@@ -4,24 +4,24 @@
 
 # %% auto #0
 __all__ = ['default_device', 'tree_map', 'device_mover', 'to_device', 'detach', 'to_cpu', 'cpu_copy', 'find_bs', 'even_mults',
-           'get_rng_state', 'set_rng_state', 'data_dir']
+           'get_rng_state', 'set_rng_state', 'data_dir', 'keep_memory']
 
-# %% ../nbs/00_core.ipynb #c2aa4ad9
-import os, random
+# %% ../nbs/00_core.ipynb #b400e62d
+import ctypes, os, random
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
-# %% ../nbs/00_core.ipynb #274fa4ee
+# %% ../nbs/00_core.ipynb #be8bb31b
 def default_device():
     "The best device available: CUDA, then Apple's MPS, then the CPU."
     if torch.cuda.is_available(): return torch.device('cuda')
     if torch.backends.mps.is_available(): return torch.device('mps')
     return torch.device('cpu')
 
-# %% ../nbs/00_core.ipynb #4e0b2c05
+# %% ../nbs/00_core.ipynb #2f67a980
 def tree_map(f, b):
     "Apply `f` to every tensor in the (possibly nested) batch `b` (tuples, lists, dicts), keeping the structure."
     if isinstance(b, torch.Tensor): return f(b)
@@ -52,7 +52,7 @@ def cpu_copy(b):
     "A copy of `b` whose tensors are detached copies on the CPU, never shared with the original."
     return tree_map(lambda t: t.detach().to('cpu', copy=True), b)
 
-# %% ../nbs/00_core.ipynb #5fd0ee0c
+# %% ../nbs/00_core.ipynb #cd72b0a5
 def find_bs(b):
     "The batch size of `b`: the length of the first tensor found in it, depth first."
     if isinstance(b, torch.Tensor): return b.shape[0] if b.ndim else 1
@@ -62,14 +62,14 @@ def find_bs(b):
         if bs is not None: return bs
     return None
 
-# %% ../nbs/00_core.ipynb #2a759da2
+# %% ../nbs/00_core.ipynb #63e8a151
 def even_mults(start, stop, n):
     "`n` values growing geometrically from `start` to `stop` (just `stop` when `n` is 1)."
     if n == 1: return np.array([stop], dtype=float)
     step = (stop / start) ** (1 / (n - 1))
     return np.array([start * step**i for i in range(n)])
 
-# %% ../nbs/00_core.ipynb #4a2e4b38
+# %% ../nbs/00_core.ipynb #aea606b1
 def get_rng_state():
     "Capture the state of every random generator minifast's users touch: Python, NumPy, torch (CPU and CUDA)."
     state = {'python': random.getstate(), 'numpy': np.random.get_state(), 'torch': torch.get_rng_state()}
@@ -83,7 +83,7 @@ def set_rng_state(state):
     torch.set_rng_state(state['torch'])
     if 'cuda' in state: torch.cuda.set_rng_state_all(state['cuda'])
 
-# %% ../nbs/00_core.ipynb #f2ce4ca3
+# %% ../nbs/00_core.ipynb #ebc86495
 def data_dir():
     "The folder holding minifast's datasets: `$MINIFAST_DATA`, else the nearest `shared/data` at or above the working directory."
     env = os.environ.get('MINIFAST_DATA')
@@ -92,3 +92,12 @@ def data_dir():
     for folder in (cwd, *cwd.parents):
         if (folder/'shared'/'data').is_dir(): return folder/'shared'/'data'
     raise FileNotFoundError(f'No shared/data folder at or above {cwd}: set MINIFAST_DATA to the folder holding the datasets.')
+
+# %% ../nbs/00_core.ipynb #9de6e276
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+
+def keep_memory():
+    "Make glibc keep freed memory for reuse (no `mmap` per large block, no trimming); faster CPU steps, more resident memory. True if applied."
+    try: libc = ctypes.CDLL('libc.so.6')
+    except OSError: return False
+    return bool(libc.mallopt(_M_MMAP_MAX, 0)) and bool(libc.mallopt(_M_TRIM_THRESHOLD, 2**31 - 1))

@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
            'whole_number', 'TrainEvalCallback', 'DeviceCallback', 'accuracy', 'error_rate', 'metric_name', 'Recorder',
            'ProgressCallback', 'activation_for', 'RegModel', 'synth_learner']
 
-# %% ../nbs/03_learner.ipynb #c5518e69
+# %% ../nbs/03_learner.ipynb #64611c73
 import contextlib, math, operator, os, re, sys, time, uuid, warnings
 from functools import partial
 from pathlib import Path
@@ -26,7 +26,7 @@ from .core import cpu_copy, default_device, device_mover, find_bs, get_rng_state
 from .data import DataLoaders, synth_regression
 from .optim import adamw, default_splitter, group_values, hyper_slot, param_groups, set_hyper as set_opt_hyper
 
-# %% ../nbs/03_learner.ipynb #750b208c
+# %% ../nbs/03_learner.ipynb #52398ac2
 class CancelFitException(Exception):
     "Raise in a callback to end the fit; `after_cancel_fit` then `after_fit` run."
 class CancelEpochException(Exception):
@@ -45,7 +45,7 @@ class CancelStepException(Exception):
 _CANCELS = (CancelFitException, CancelEpochException, CancelTrainException, CancelValidException,
             CancelBatchException, CancelBackwardException, CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #b4ce978d
+# %% ../nbs/03_learner.ipynb #e7cf6663
 EVENTS = ('before_fit', 'before_epoch', 'before_train', 'before_batch', 'after_pred', 'after_loss',
           'before_backward', 'after_cancel_backward', 'after_backward', 'before_step', 'after_cancel_step', 'after_step',
           'after_cancel_batch', 'after_batch', 'after_cancel_train', 'after_train', 'before_validate',
@@ -59,7 +59,7 @@ def _phase(name, cancel): return _Phase(f'before_{name}', f'after_cancel_{name}'
 _EPOCH, _TRAIN, _VALIDATE = _phase('epoch', CancelEpochException), _phase('train', CancelTrainException), _phase('validate', CancelValidException)
 _BATCH, _BACKWARD, _STEP = _phase('batch', CancelBatchException), _phase('backward', CancelBackwardException), _phase('step', CancelStepException)
 
-# %% ../nbs/03_learner.ipynb #ab86dd96
+# %% ../nbs/03_learner.ipynb #2f261c47
 def _snake(name): return re.sub(r'([a-z0-9])([A-Z])', r'\1_\2', re.sub(r'(.)([A-Z][a-z]+)', r'\1_\2', name)).lower()
 
 class Callback:
@@ -102,7 +102,7 @@ class Callback:
 
 def _call_with_learner(cb, f): return f(cb.learn)
 
-# %% ../nbs/03_learner.ipynb #8fc9d41a
+# %% ../nbs/03_learner.ipynb #fce758b0
 def _note(e, msg):
     "Add `msg` to exception `e`'s notes, once: the first (innermost) place that explains it wins."
     if not any(n.startswith('minifast: ') for n in getattr(e, '__notes__', ())): e.add_note(f'minifast: {msg}')
@@ -117,7 +117,7 @@ def _silent(row): pass
 
 _EPOCH_EVENTS = frozenset(EVENTS[EVENTS.index('before_epoch'):EVENTS.index('after_epoch') + 1]) - INNER_EVENTS
 
-# %% ../nbs/03_learner.ipynb #87b48df8
+# %% ../nbs/03_learner.ipynb #49ac02ef
 class Learner:
     "Trains `model` on `dls` with `loss_func` and a torch optimizer; callbacks in `cbs` customise every step."
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
@@ -199,7 +199,7 @@ def _check_handlers(cb):
     if odd: warnings.warn(f'{type(cb).__name__} has {", ".join(odd)}, which {"is" if len(odd) == 1 else "are"} not events and will never run; '
                           f'the events are {", ".join(EVENTS)}', stacklevel=3)
 
-# %% ../nbs/03_learner.ipynb #f82b0fd6
+# %% ../nbs/03_learner.ipynb #77c19f2b
 @patch
 def _with_events(self:Learner, phase, body):
     try: self(phase.before); body()
@@ -246,7 +246,7 @@ def _do_validate(self:Learner, dl=None):
 def _all_batches(self:Learner):
     self.n_iter = _n_batches(self.dl)
     n_inp = self._n_inp
-    for self.iter, self.b in enumerate(self.dl):
+    for self.iter, self.b in enumerate(self.dl, getattr(self.dl, 'first_iter', 0)):
         if not isinstance(self.b, (tuple, list)):
             raise TypeError(f'A batch must be a tuple or list (inputs, then targets); {self._batch_position()} is a {type(self.b).__name__}')
         self.xb, self.yb = tuple(self.b[:n_inp]), tuple(self.b[n_inp:])
@@ -279,7 +279,7 @@ def _backward(self:Learner): self.loss_grad.backward()
 @patch
 def _step(self:Learner): self.opt.step()
 
-# %% ../nbs/03_learner.ipynb #5907e240
+# %% ../nbs/03_learner.ipynb #09ea9566
 @patch
 def create_opt(self:Learner):
     "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
@@ -350,7 +350,7 @@ def removed_cbs(self:Learner, cbs):
         self.cbs.sort(key=lambda cb: before.index(cb) if cb in before else len(before))
         self._build_tables()
 
-# %% ../nbs/03_learner.ipynb #f92a3b1a
+# %% ../nbs/03_learner.ipynb #80c74599
 class TrainEvalCallback(Callback):
     "Keeps `epoch`, `iter`, `n_iter`, `train_iter` and `pct_train`, and puts the model in train or eval mode."
     order = -10
@@ -374,7 +374,7 @@ class TrainEvalCallback(Callback):
 
     def before_validate(self): self.learn.model.eval()
 
-# %% ../nbs/03_learner.ipynb #d08c7618
+# %% ../nbs/03_learner.ipynb #9db633ed
 class DeviceCallback(Callback):
     "Puts the model and every batch on `device` (default: CUDA, then MPS, then the CPU)."
     order = -20
@@ -387,7 +387,7 @@ class DeviceCallback(Callback):
         learn = self.learn
         learn.xb, learn.yb = self._move(learn.xb), self._move(learn.yb)
 
-# %% ../nbs/03_learner.ipynb #3e3ef26f
+# %% ../nbs/03_learner.ipynb #2f1b97bd
 def accuracy(preds, targs, axis=-1):
     "The fraction of predictions whose largest score (along `axis`) is at the target class."
     classes = preds.argmax(dim=axis)
@@ -404,7 +404,7 @@ def metric_name(m):
     m = m.func if isinstance(m, partial) else m
     return getattr(m, '__name__', None) or _snake(type(m).__name__)
 
-# %% ../nbs/03_learner.ipynb #34303f66
+# %% ../nbs/03_learner.ipynb #17ffd8ee
 class Recorder(Callback):
     "Records learning rates, smoothed training losses, scheduled hyper-parameters and per-epoch losses and metrics."
     order = 50
@@ -496,7 +496,7 @@ class Recorder(Callback):
         ax.legend()
         return fig
 
-# %% ../nbs/03_learner.ipynb #a4cb3991
+# %% ../nbs/03_learner.ipynb #91fe701f
 class ProgressCallback(Callback):
     "Progress bars for epochs and batches, and the per-epoch table, with fastprogress."
     order, mbar, pbar = 60, None, None
@@ -541,7 +541,7 @@ class ProgressCallback(Callback):
             self.learn.logger = self._logger
         self.mbar = None
 
-# %% ../nbs/03_learner.ipynb #de74e34c
+# %% ../nbs/03_learner.ipynb #12a8c0e5
 @patch
 def no_bar(self:Learner):
     "Context manager: no progress bars inside the `with` block."
@@ -572,7 +572,7 @@ def show_training_loop(self:Learner):
         names = [type(cb).__name__ for cb, _ in self._tables[mode][event]]
         print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
-# %% ../nbs/03_learner.ipynb #4af2bfb2
+# %% ../nbs/03_learner.ipynb #57cf7f11
 @patch
 def save(self:Learner, name, with_opt=True):
     "Save the model (and the optimizer state, `with_opt`) to `path/model_dir/name.pth`; returns the file."
@@ -615,7 +615,7 @@ def _check_model_state(model, state, strict, file):
         problems += [f'{k}: in the file, not in the model' for k in sorted(state.keys() - own.keys())]
     if problems: raise ValueError(f'load: {file} does not fit the model:\n  ' + '\n  '.join(problems[:10]))
 
-# %% ../nbs/03_learner.ipynb #500055ec
+# %% ../nbs/03_learner.ipynb #32b42052
 def activation_for(loss_func):
     "The activation that turns model outputs into predictions for `loss_func`: softmax for cross-entropy, sigmoid for BCE with logits, else none."
     if getattr(loss_func, 'activation', None) is not None: return loss_func.activation
@@ -664,7 +664,7 @@ def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
     return self.get_preds(dl=[(item[None],)])[0][0]
 
-# %% ../nbs/03_learner.ipynb #d32971c7
+# %% ../nbs/03_learner.ipynb #1e1e9795
 class RegModel(nn.Module):
     "`a * x + b` with `a` and `b` learned from 0: the model of `synth_learner`."
     def __init__(self):
@@ -679,7 +679,7 @@ def synth_learner(n_batches=4, bs=16, n_valid=32, lr=0.1, opt_func=torch.optim.S
     if quiet: learn.logger = _silent
     return learn
 
-# %% ../nbs/03_learner.ipynb #dd2fd88b
+# %% ../nbs/03_learner.ipynb #83c07e29
 _COUNTERS = ('epoch', 'n_epoch', 'start_epoch', 'iter', 'n_iter', 'train_iter', 'pct_train', 'steps_per_epoch', 'training', 'logger')
 
 @patch

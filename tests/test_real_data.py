@@ -27,3 +27,14 @@ def test_learner_fits_real_images():
     with learn.no_logging(): learn.fit(30)
     assert learn.recorder.values[-1][1] < learn.recorder.values[0][1] / 2
     assert learn.recorder.values[-1][2] == 1.0  # 24 photos, 3072 pixels each: the training set is learned by heart
+
+
+def test_every_sample_photo_goes_through_the_pipeline():
+    "All 940 photos (a GIF, a PNG with alpha, sizes 133 to 1725 px, boxes that float arithmetic puts at -1e-14) decode and crop."
+    import random
+    from minifast.vision import RandomResizedCrop, get_image_files, image_to_tensor, open_image
+    rrc = RandomResizedCrop(64, min_scale=0.35)
+    for i, f in enumerate(get_image_files(data_dir()/'oxford-pets-sample'/'images')):
+        for train in (True, False):
+            x = image_to_tensor(rrc(open_image(f), random.Random(i), train))
+            assert x.shape == (3, 64, 64) and x.dtype == torch.uint8, f
