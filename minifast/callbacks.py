@@ -166,6 +166,15 @@ def _plain(x, where):
     raise TypeError(f'a checkpoint holds only tensors and plain data, but {where} is a {type(x).__name__}')
 
 # %% ../nbs/07_callbacks.ipynb #ff50df9d
+def _stateful_cbs(learn):
+    "The learner's callbacks that have a state for a checkpoint, by name; an error if two share a name (a checkpoint keeps one state per name)."
+    cbs = [cb for cb in learn.cbs if hasattr(type(cb), 'state_dict')]
+    names = [cb.name for cb in cbs]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice: raise ValueError(f'a checkpoint keeps one state per callback name, and this fit has several {", ".join(twice)} callbacks: '
+                               f'use one, or give the others a subclass of their own')
+    return dict(zip(names, cbs))
+
 _RECORDER_FIELDS = {'lrs': 'lrs', 'losses': '_smoothed', 'avg': '_avg', 'iters': 'iters', 'rows': 'rows', 'hps': 'hps', 'metric_names': 'metric_names'}
 
 def checkpoint_state(learn, epoch, batch=0, epoch_rng=None, with_opt=True):
@@ -181,7 +190,7 @@ def checkpoint_state(learn, epoch, batch=0, epoch_rng=None, with_opt=True):
     state['rng'] = rng_to_plain(_capture_rng(_loaders(learn), snap['rng']))
     if epoch_rng is not None: state['epoch_rng'] = rng_to_plain(epoch_rng)
     if rec is not None: state['recorder'] = _plain({k: snap['recorder'][v] for k, v in _RECORDER_FIELDS.items()}, 'the recorder')
-    cbs = {cb.name: cb.state_dict() for cb in learn.cbs if hasattr(type(cb), 'state_dict')}
+    cbs = {name: cb.state_dict() for name, cb in _stateful_cbs(learn).items()}
     state['callbacks'] = _plain(cbs, 'the callbacks\' state')
     return state
 
@@ -244,12 +253,12 @@ class SaveModelCallback(TrackerCallback):
         super().__init__(monitor, comp, min_delta, reset_on_fit)
         if not isinstance(fname, str): raise TypeError(f'SaveModelCallback: fname is a name (saved in learn.path/learn.model_dir), got {fname!r}')
         self.fname, self.every_epoch, self.at_end, self.with_opt = fname, every_epoch, at_end, with_opt
-        self._ended = False
+        self._ended = self._no_epoch = False
 
     def before_fit(self):
         if self.every_epoch: self.best, self.best_epoch, self.new_best = None, None, False
         else: super().before_fit()
-        self._ended = False
+        self._ended = self._no_epoch = self.learn.start_epoch >= self.learn.n_epoch  # resumed after the fit finished: the end is now
 
     def _save(self, name):
         learn = self.learn
@@ -266,6 +275,7 @@ class SaveModelCallback(TrackerCallback):
 
     def after_fit(self):
         if not self._ended: return  # an error or an interrupt: leave the weights and the files as they are
+        if self.at_end and self._no_epoch: return  # the finished fit wrote that file, with these weights
         if self.at_end: self._save(self.fname)
         elif not self.every_epoch and self.best_epoch is not None: self.learn.load(self.fname, with_opt=self.with_opt)
 
@@ -291,7 +301,7 @@ class EarlyStoppingCallback(TrackerCallback):
         if self.wait >= self.patience:
             self.stopped_epoch = self.learn.epoch
             since = 'the start' if self.best_epoch is None else f'epoch {self.best_epoch} ({self.best:.6g})'
-            print(f'EarlyStoppingCallback: no improvement in {self.monitor} since {since}; stopping after epoch {self.learn.epoch}')
+            if _writes_files(): print(f'EarlyStoppingCallback: no improvement in {self.monitor} since {since}; stopping after epoch {self.learn.epoch}')
             raise CancelFitException()
 
     def state_dict(self):
@@ -316,7 +326,7 @@ class TerminateOnNaNCallback(Callback):
         value = learn.loss.detach().float().reshape(-1)[0].item() if learn.loss.numel() == 1 else 'not finite'
         self.stopped_at = dict(epoch=learn.epoch, batch=learn.iter, phase=phase)
         kept = ': its step did not run, the weights are those after the previous batch' if learn.training else ''
-        print(f'TerminateOnNaNCallback: the {phase} loss is {value} at epoch {learn.epoch}, {phase} batch {learn.iter}; '
+        if _writes_files(): print(f'TerminateOnNaNCallback: the {phase} loss is {value} at epoch {learn.epoch}, {phase} batch {learn.iter}; '
               f'training stopped{kept}')
         raise CancelFitException()
 
@@ -337,7 +347,10 @@ class CSVLogger(Callback):
         if header: self._csv.writerow(learn.recorder.metric_names)
         self._out.flush()
 
-    def after_epoch(self):
+    def after_epoch(self): self._write_rows()
+
+    def _write_rows(self):
+        "Write the recorder's rows not in the file yet (after a resume: the interrupted run's too)."
         rec = self.learn.recorder
         if self._out is None: return
         for row in rec.rows[self._written:]: self._csv.writerow([row[k] for k in rec.metric_names])
@@ -345,6 +358,7 @@ class CSVLogger(Callback):
         self._out.flush()
 
     def after_fit(self):
+        self._write_rows()  # a resumed fit that had finished runs no epoch: its history is all restored rows
         if self._out is not None: self._out.close()
         self._out = None
 
@@ -409,6 +423,7 @@ class CheckpointCallback(Callback):
         self.fname, self.written, self._due, self._loader = fname, [], False, None
 
     def before_fit(self):
+        _stateful_cbs(self.learn)  # refuse two callbacks of one name before any file changes
         self.file = checkpoint_file(self.learn, self.fname)
         if _writes_files(): _remove_leftovers(self.file)
         self.written = []  # the (epoch, batch) positions written in this fit
@@ -426,6 +441,12 @@ class CheckpointCallback(Callback):
     def after_epoch(self):
         done = self.learn.epoch + 1
         if (self.every_n_epochs and done % self.every_n_epochs == 0) or done >= self.learn.n_epoch: self._write(done, 0)
+
+    def after_cancel_fit(self):
+        "A fit cancelled after an epoch ended (early stopping, whose turn comes before ours): write that end, unless written already."
+        learn = self.learn
+        rows, done = getattr(getattr(learn, 'recorder', None), 'rows', None), learn.epoch + 1
+        if rows and rows[-1]['epoch'] == learn.epoch and (done, 0) not in self.written: self._write(done, 0)
 
     def _write(self, epoch, batch, epoch_rng=None):
         self._due = False
@@ -458,6 +479,7 @@ class ResumeCallback(Callback):
     def before_fit(self):
         learn, self._state = self.learn, None
         if self.resumed_from is not None: return  # used already: it resumes one fit
+        _stateful_cbs(learn)
         file = checkpoint_file(learn, self.fname)
         if self.missing_ok and not file.exists(): return
         state = read_checkpoint(file)
@@ -502,7 +524,7 @@ class ResumeCallback(Callback):
             for field, attr in (('lrs', 'lrs'), ('iters', 'iters'), ('rows', 'rows'), ('losses', '_smoothed')): getattr(rec, attr)[:0] = saved[field]
             rec._avg = saved['avg']
             for name, values in saved['hps'].items(): rec.hps.setdefault(name, [])[:0] = values  # in place: schedulers append to these lists
-        by_name = {cb.name: cb for cb in learn.cbs if hasattr(type(cb), 'load_state_dict')}
+        by_name = _stateful_cbs(learn)
         missing = [name for name in state.get('callbacks', {}) if name not in by_name]
         if missing: warnings.warn(f'ResumeCallback: the checkpoint holds the state of {", ".join(missing)}, which this fit does not have; '
                                   f'it continues, not exactly as it would have')

@@ -15,6 +15,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, IterableDataset, RandomSampler, Sampler, SequentialSampler
 
+from .callbacks import checkpoint_file
 from .learner import Callback, Learner
 
 # %% ../nbs/07b_distributed.ipynb #8f80438b
@@ -139,14 +140,15 @@ class DistributedTrainer(Callback):
     order, run_valid = -17, False
 
     def __init__(self, sync_bn=False, **ddp_kwargs):
-        self.sync_bn, self.ddp_kwargs, self._depth, self._cache, self.ddp = sync_bn, ddp_kwargs, 0, {}, None
+        self.sync_bn, self.ddp_kwargs, self._depth, self._cache, self.ddp, self._models = sync_bn, ddp_kwargs, 0, {}, None, []
 
     def before_fit(self):
         self._depth += 1
+        self._models.append(self.learn.model)  # after_fit puts it back, at every depth
         if self._depth > 1: return  # a fit inside a fit: the outer fit's set-up holds
         learn = self.learn
-        self._saved, self._restores, self._samplers = (learn.dls, learn.model), [], []
-        self.rank, self.world_size = dist.get_rank(), dist.get_world_size()
+        self._saved, self._restores, self._samplers = learn.dls, [], []
+        self.rank, self.world_size, self._device = dist.get_rank(), dist.get_world_size(), _comm_device()
         self._sync_rng()
         learn.dls = self._shard_dls(learn.dls)
         self.module = learn.model
@@ -184,13 +186,13 @@ class DistributedTrainer(Callback):
 
     def _all_reduce(self, t, op=None):
         "`t` summed (or reduced with `op`) over the processes."
-        t = t.to(_comm_device())
+        t = t.to(self._device)
         dist.all_reduce(t, dist.ReduceOp.SUM if op is None else op)
         return t
 
     def _sync_rng(self):
         "Every process takes rank 0's state of torch's CPU random generator."
-        state = torch.get_rng_state().to(_comm_device())
+        state = torch.get_rng_state().to(self._device)
         dist.broadcast(state, 0)
         torch.set_rng_state(state.cpu())
 
@@ -223,11 +225,10 @@ class DistributedTrainer(Callback):
 
     def after_fit(self):
         self._depth = max(self._depth - 1, 0)
+        if self._models: self.learn.model = self._models.pop()  # an inner fit cancelled in training leaves the wrapper otherwise
         if self._depth or not hasattr(self, '_saved'): return
-        learn = self.learn
-        learn.dls, learn.model = self._saved
+        self.learn.dls = self._saved
         for restore in reversed(self._restores): restore()
-        if self.ddp is not None: self.ddp.require_backward_grad_sync = True
         self.ddp, self._restores, self._samplers = None, [], []
         del self._saved
 
@@ -239,7 +240,7 @@ def _rank0_writes(learn):
     save, load = learn.save, learn.load
     def save_on_rank0(name, *args, **kwargs):
         if dist.get_rank() == 0: return save(name, *args, **kwargs)
-        return learn.path/learn.model_dir/f'{name}.pth'
+        return checkpoint_file(learn, name)
     def load_after_all(*args, **kwargs):
         _barrier()
         return load(*args, **kwargs)

@@ -52,7 +52,7 @@ def _mismatch(path, size=None, md5=None, sha256=None):
     return None
 
 # %% ../nbs/12_download.ipynb #bd715716
-class _BrokenOff(Exception): "A response whose body ended before the length its headers announced."
+class _BrokenOff(Exception): "An attempt that gave less than asked: a body cut short, or a range other than the one asked."
 
 def _show_progress(show_progress):
     "Whether to draw a progress bar: as asked, or (None) only in a notebook or a terminal."
@@ -84,12 +84,21 @@ def _fetch_once(url, part, show_progress):
     request = urllib.request.Request(url, headers={'Range': f'bytes={done}-'} if done else {})
     with urllib.request.urlopen(request, timeout=_TIMEOUT) as resp:
         if resp.status != 206: done = 0  # the whole file: there was no range to ask for, or the server ignored it
+        elif not (resp.headers.get('Content-Range') or '').startswith(f'bytes {done}-'):
+            part.unlink()  # bytes from elsewhere in the file: appending them would damage it
+            raise _BrokenOff(f"the server answered Range: bytes={done}- with Content-Range {resp.headers.get('Content-Range')!r}; "
+                             'the .part was deleted to start over')
         length = resp.headers.get('Content-Length')
         todo = None if length is None else int(length)
         label = part.name.removesuffix('.part') + (f' (resumed at {done:,} bytes)' if done else '')
         with open(part, 'ab' if done else 'wb') as f: written = _save_body(resp, f, todo, label, show_progress)
     if todo is not None and written < todo:
         raise _BrokenOff(f'the connection closed after {done + written:,} of {done + todo:,} bytes')
+
+def _whole_part(error, part):
+    "Whether the 416 `error` says `part` is whole already: its `Content-Range: bytes */N` gives `part`'s size."
+    total = re.fullmatch(r'bytes \*/(\d+)', error.headers.get('Content-Range') or '')
+    return total is not None and part.exists() and int(total[1]) == part.stat().st_size
 
 def _fetch(url, part, retries, show_progress):
     "Download `url` into `part`, resuming after each break, at most `retries` times."
@@ -98,13 +107,15 @@ def _fetch(url, part, retries, show_progress):
         except (_BrokenOff, http.client.HTTPException, ConnectionError, TimeoutError) as e: problem = e
         except urllib.error.HTTPError as e:
             if e.code != 416: raise DownloadError(f'download_url: {url} answered HTTP {e.code} ({e.reason})') from e
+            if _whole_part(e, part): return  # nothing was left to send
             part.unlink(missing_ok=True)  # what we hold is no beginning of the server's file: start over
             problem = e
         except urllib.error.URLError as e:
             raise OfflineError(f'download_url: cannot reach {url} ({e.reason}). If this machine is offline, use a copy you '
                                f'already have: put the file at {part.with_suffix("")} (it is checked, then used as is).') from e
-    raise DownloadError(f'download_url: {url} broke off {retries + 1} times, the last time because {problem}. What arrived '
-                        f'is kept in {part}: calling again resumes from there.')
+    kept = f'What arrived is kept in {part}: calling again resumes from there.' if part.exists() else \
+           'Nothing was kept: calling again starts from the beginning.'
+    raise DownloadError(f'download_url: {url} did not finish in {retries + 1} attempts, the last because {problem}. {kept}')
 
 # %% ../nbs/12_download.ipynb #c6ee4fa1
 def download_url(url, dest, sha256=None, md5=None, size=None, retries=3, show_progress=None):
@@ -163,20 +174,32 @@ def extract_tar(tarball, dest):
     return dest
 
 # %% ../nbs/12_download.ipynb #bc325697
-def _archive_name(url):
-    "The file name at the end of `url`'s path."
-    name = Path(urllib.parse.urlparse(url).path).name
-    if not name: raise ValueError(f'untar_data: {url} does not end in a file name')
-    return name
+def _archive_path(url):
+    "Where the archive at `url` is kept: `<cache>/archive/<host>/<path of the URL>`, so that two URLs never share a file."
+    u = urllib.parse.urlparse(url)
+    parts = u.path.split('/')
+    if not parts[-1]: raise ValueError(f'untar_data: {url} does not end in a file name')
+    if not u.hostname or {'.', '..'} & set(parts): raise ValueError(f'untar_data: {url} is not the URL of a file on a server')
+    return cache_dir()/'archive'/(u.hostname + (f'_{u.port}' if u.port else ''))/Path(*filter(None, parts))
+
+def _default_dest(url, name):
+    "`<cache>/data/<name less .tgz, .tar.gz, …>` and the file recording its URL; refused if it holds another URL's dataset."
+    dest = cache_dir()/'data'/re.sub(r'\.(tgz|tar(\.\w+)?)$', '', name)
+    record = dest.with_name(f'.{dest.name}.url')
+    if dest.is_dir() and (source := record.read_text() if record.exists() else None) != url:
+        raise FileExistsError(f'untar_data: {dest} holds the dataset from {source or "an unknown source"}, not the one at {url}: '
+                              'pass dest= to extract it elsewhere, or delete that folder.')
+    return dest, record
 
 def untar_data(url, dest=None, checks=None, show_progress=None):
-    "The archive at `url` extracted in `dest` (default `<cache>/data/<name>`), downloaded and extracted only if `dest` is missing; `checks` default to `KNOWN_CHECKS[url]`."
-    name = _archive_name(url)
-    dest = cache_dir()/'data'/re.sub(r'\.(tgz|tar(\.\w+)?)$', '', name) if dest is None else Path(dest)
+    "The archive at `url` extracted in `dest` (default `<cache>/data/<name>`, kept for this URL alone), downloaded and extracted only if `dest` is missing; `checks` default to `KNOWN_CHECKS[url]`."
+    archive = _archive_path(url)
+    dest, record = _default_dest(url, archive.name) if dest is None else (Path(dest), None)
     if dest.is_dir(): return dest
     checks = KNOWN_CHECKS.get(url, {}) if checks is None else checks
-    archive = download_url(url, cache_dir()/'archive'/name, **checks, show_progress=show_progress)
-    return extract_tar(archive, dest)
+    extract_tar(download_url(url, archive, **checks, show_progress=show_progress), dest)
+    if record: record.write_text(url)
+    return dest
 
 # %% ../nbs/12_download.ipynb #598f7c50
 PETS_SOURCES = {  # each source of the full Pets dataset: {folder under <cache>/data: the archive extracted into it}

@@ -251,3 +251,10 @@ class LRRetune(Callback):
             self.scheduler.scale('lr', factor)
             self.peak *= factor
         self.retunes.append(dict(epoch=learn.epoch, suggestion=suggestion, factor=factor))
+
+    def state_dict(self):
+        "The state a checkpoint keeps: the peak as lowered so far, and the retunes (the scheduler keeps its own factors)."
+        return {'peak': self.peak, 'retunes': [dict(r) for r in self.retunes]}
+    def load_state_dict(self, state):
+        "Continue from `state_dict()`'s result."
+        self.peak, self.retunes = state['peak'], [dict(r) for r in state['retunes']]

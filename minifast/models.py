@@ -50,7 +50,7 @@ class ResBlock(nn.Module):
 
 # %% ../nbs/09_models.ipynb #3b4a90b4
 def resnet(layers, widths, n_out=1000, n_in=3, bottleneck=False, pretrained=False):
-    "A ResNet-D with `layers[i]` blocks of width `widths[i]` in stage `i`, as `nn.Sequential(body, head)`; no pretrained weights."
+    "A ResNet-D with `layers[i]` blocks of width `widths[i]` in stage `i + 1`, as `nn.Sequential(body, head)`; no pretrained weights."
     if pretrained:
         raise ValueError('resnet: minifast has no pretrained ResNet weights; train from scratch (pretrained=False) or use efficientnet_lite0')
     if len(layers) != len(widths):
@@ -58,12 +58,13 @@ def resnet(layers, widths, n_out=1000, n_in=3, bottleneck=False, pretrained=Fals
     if bottleneck and any(w % 4 for w in widths):
         raise ValueError(f'resnet: bottleneck widths must be multiples of 4, got {tuple(widths)}')
     c = widths[0] // 4 if bottleneck else widths[0]
-    stem = [conv_bn(n_in, c // 2, stride=2), conv_bn(c // 2, c // 2), conv_bn(c // 2, c), nn.MaxPool2d(3, 2, 1)]
-    stages, ni = [], c
+    stem = nn.Sequential(conv_bn(n_in, c // 2, stride=2), conv_bn(c // 2, c // 2), conv_bn(c // 2, c), nn.MaxPool2d(3, 2, 1))
+    parts, ni = OrderedDict(stem=stem), c
     for i, (n, nf) in enumerate(zip(layers, widths)):
-        stages.append(nn.Sequential(*[ResBlock(ni if j == 0 else nf, nf, 2 if i > 0 and j == 0 else 1, bottleneck) for j in range(n)]))
+        parts[f'stage{i + 1}'] = nn.Sequential(*[ResBlock(ni if j == 0 else nf, nf, 2 if i > 0 and j == 0 else 1, bottleneck) for j in range(n)])
         ni = nf
-    body = nn.Sequential(*stem, *stages)
+    body = nn.Sequential(parts)
+    if len(layers) >= 3: body.split_at = 'stage3'  # the first stage at 1/16 of the input size (shallower: the middle child)
     _init_convs(body)
     return nn.Sequential(body, classifier_head(widths[-1], n_out))
 
@@ -135,6 +136,7 @@ def _lite0_body():
         ni = nf
     parts['conv_head'] = tf_conv_bn(ni, 1280, 1)
     body = nn.Sequential(parts)
+    body.split_at = 'stage4'  # the first stage at 1/16 of the input size
     _init_convs(body)
     return body
 

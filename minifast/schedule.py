@@ -137,7 +137,7 @@ class ParamScheduler(Callback):
     def __init__(self, scheds):
         unknown = [name for name in scheds if name not in HYPERS]
         if unknown: raise KeyError(f'ParamScheduler: unknown hyper-parameter {unknown[0]!r}; minifast knows {", ".join(HYPERS)}')
-        self.scheds = {name: as_schedule(s) for name, s in scheds.items()}
+        self.scheds, self._factors, self._plan = {name: as_schedule(s) for name, s in scheds.items()}, {}, []
 
     def before_fit(self):
         learn = self.learn
@@ -164,7 +164,25 @@ class ParamScheduler(Callback):
     def scale(self, name, factor):
         "From the next batch on, multiply the values of `name`'s schedule by `factor` (for callbacks that retune a running fit)."
         self.scheds[name] = ScaledSched(self.scheds[name], factor)
-        self._plan = [(setter, self.scheds[n], i, record) for n, (setter, _, i, record) in zip(self.scheds, self._plan)]
+        self._factors.setdefault(name, []).append(factor)
+        self._replan()
+
+    def _replan(self): self._plan = [(setter, self.scheds[n], i, record) for n, (setter, _, i, record) in zip(self.scheds, self._plan)]
+
+    def state_dict(self):
+        "The state a checkpoint keeps: the factors `scale` applied to each schedule, in order."
+        return {'factors': {name: list(fs) for name, fs in self._factors.items()}}
+
+    def load_state_dict(self, state):
+        "Continue from `state_dict()`'s result: the schedules as they were before any `scale`, scaled by its factors in order."
+        unknown = [name for name in state['factors'] if name not in self.scheds]
+        if unknown: raise ValueError(f'ParamScheduler: the state scales {unknown[0]!r}, which this scheduler has no schedule for')
+        for name, fs in self._factors.items():
+            for _ in fs: self.scheds[name] = self.scheds[name].sched
+        self._factors = {}
+        for name, fs in state['factors'].items():
+            for f in fs: self.scale(name, f)
+        self._replan()
 
 class ScaledSched(Schedule):
     "`sched`'s values times `factor`."

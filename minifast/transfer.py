@@ -44,13 +44,16 @@ def body_features(body, size=64):
 
 # %% ../nbs/10_transfer.ipynb #7808665d
 def transfer_splitter(model):
-    "Three parameter groups of a `Sequential(body, head)`: the first half of the body's children, the second half, the head."
+    "Three parameter groups of a `Sequential(body, head)`: the body's children before `body.split_at` (default: the middle one), the rest, the head."
     body, head = model[0], model[1]
-    children = list(body.children())
+    children = dict(body.named_children())
     if len(children) < 2: return [list(body.parameters()), list(head.parameters())]
-    half = len(children) // 2
-    return [[p for c in children[:half] for p in c.parameters()], [p for c in children[half:] for p in c.parameters()],
-            list(head.parameters())]
+    names = list(children)
+    split_at = getattr(body, 'split_at', names[len(names) // 2])
+    if split_at not in children: raise ValueError(f"transfer_splitter: the body's split_at {split_at!r} is not one of its children {names}")
+    cut = names.index(split_at)
+    params = lambda part: [p for name in part for p in children[name].parameters()]
+    return [params(names[:cut]), params(names[cut:]), list(head.parameters())]
 
 NORM_TYPES = (nn.modules.batchnorm._BatchNorm, nn.modules.instancenorm._InstanceNorm, nn.LayerNorm, nn.GroupNorm)
 
@@ -71,7 +74,6 @@ def freeze_to(self:Learner, n):
 class BnFreeze(Callback):
     "Unless `learn.train_bn`, keep the body's (`model[0]`) normalisation layers in eval mode while training: their statistics stay put."
     order = -5  # after TrainEvalCallback puts the whole model in train mode
-    run_valid = False
     def before_train(self):
         if getattr(self.learn, 'train_bn', True): return
         for m in self.learn.model[0].modules():
@@ -101,6 +103,8 @@ def _check_normalize(dls, stats, name):
 def vision_learner(dls, arch, pretrained=True, n_out=None, loss_func=None, metrics=None, train_bn=True, hidden=512, p=0.5,
                    concat_pool=True, **kwargs):
     "A `Learner` for `arch`'s body with a new head for `n_out` (default `dls.c`) classes; frozen when `pretrained` (fastai's `vision_learner`)."
+    if not (pretrained or train_bn):
+        raise ValueError('vision_learner: train_bn=False keeps the pretrained BatchNorm statistics; a model trained from scratch has none: use train_bn=True')
     n_out = n_out or getattr(dls, 'c', None)
     if not n_out: raise ValueError('vision_learner: pass n_out, the number of outputs (the loaders have no `c`)')
     model = arch(pretrained=pretrained)
@@ -119,11 +123,11 @@ cnn_learner = vision_learner
 # %% ../nbs/10_transfer.ipynb #88aa88c6
 @patch
 def fine_tune(self:Learner, epochs, base_lr=2e-3, freeze_epochs=1, lr_mult=100, pct_start=0.3, div=5.0, **kwargs):
-    "Train the head for `freeze_epochs`, then everything for `epochs` with discriminative rates from `base_lr/lr_mult` to `base_lr`."
+    "Train the head for `freeze_epochs` at `base_lr`, then everything for `epochs` at discriminative rates from `base_lr/2/lr_mult` to `base_lr/2`."
     whole_number('fine_tune: epochs', epochs)
     whole_number('fine_tune: freeze_epochs', freeze_epochs)
     group_values('lr', base_lr, 1)
-    group_values('lr', lr_mult, 1)
+    group_values('lr_mult', lr_mult, 1, positive=True)
     if freeze_epochs:
         self.freeze()
         self.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, **kwargs)

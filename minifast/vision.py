@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['IMAGE_EXTENSIONS', 'SIZING_TFMS', 'imagenet_stats', 'get_image_files', 'RegexLabeller', 'RandomSplitter',
-           'NameSplitter', 'ImageError', 'to_rgb', 'open_image', 'load_image', 'centre_box', 'crop_resize', 'Resize',
+           'NameSplitter', 'ImageError', 'to_rgb', 'open_image', 'centre_box', 'crop_resize', 'Resize',
            'RandomResizedCrop', 'FlipItem', 'Normalize', 'ColorJitter', 'image_to_tensor', 'ImageDataset',
            'check_item_tfms', 'collate_images', 'SeededSampler', 'default_workers', 'ImageLoader', 'show_images',
            'ImageDataLoaders', 'DataBlock']
@@ -80,27 +80,22 @@ def open_image(fn):
     try: return Image.open(fn)
     except (UnidentifiedImageError, OSError) as e: raise ImageError(f'{fn}: not a readable image ({e})') from e
 
-def load_image(fn, size=None):
-    "Decode `fn` to RGB; with `size` (w, h), JPEGs decode at the smallest scale (1/2, 1/4, 1/8) still at least that size."
-    im = open_image(fn)
-    try:
-        if size is not None: im.draft('RGB', tuple(size))
-        im.load()
-        return to_rgb(im)
-    except (OSError, ValueError, SyntaxError) as e: raise ImageError(f'{fn}: cannot decode this image ({e})') from e
-
 # %% ../nbs/08_vision.ipynb #1a182095
-def _size2(size): return (size, size) if isinstance(size, int) else tuple(size)
+def _size2(size):
+    "PIL's `(w, h)` for a `size` given as an int or, as in fastai and torchvision, `(h, w)`."
+    if isinstance(size, int): return (size, size)
+    h, w = size
+    return (w, h)
 
 def centre_box(w, h, size):
-    "The largest box centred in a `w` x `h` image with the aspect ratio of `size` (w, h)."
+    "The largest box centred in a `w` x `h` image with the aspect ratio of `size`, in PIL's order `(w, h)`."
     tw, th = size
     scale = min(w / tw, h / th)
     cw, ch = tw * scale, th * scale
     return ((w - cw) / 2, (h - ch) / 2, (w + cw) / 2, (h + ch) / 2)
 
 def crop_resize(im, box, size, fn=None):
-    "Decode `im` (lazy) at the smallest draft scale that keeps `box` at least `size`, then crop `box` and resize to `size`."
+    "Decode `im` (lazy) at the smallest draft scale that keeps `box` at least `size`, then crop `box` and resize to `size` (PIL's `(w, h)`)."
     w, h = im.size
     bw, bh = box[2] - box[0], box[3] - box[1]
     fn = fn or getattr(im, 'filename', '')
@@ -113,16 +108,16 @@ def crop_resize(im, box, size, fn=None):
     except (OSError, ValueError, SyntaxError) as e: raise ImageError(f'{fn}: cannot decode this image ({e})') from e
 
 class Resize:
-    "Sizing transform: centre crop to the aspect ratio of `size`, then resize to `size` (an int or (w, h))."
-    def __init__(self, size): self.size = _size2(size)
-    def __call__(self, im, rng, train): return crop_resize(im, centre_box(*im.size, self.size), self.size)
+    "Sizing transform: centre crop to the aspect ratio of `size`, then resize to `size` (an int or `(h, w)`)."
+    def __init__(self, size): self.size, self.wh = size, _size2(size)
+    def __call__(self, im, rng, train): return crop_resize(im, centre_box(*im.size, self.wh), self.wh)
     def __repr__(self): return f'Resize({self.size})'
 
 class RandomResizedCrop:
-    "Sizing transform: for training a random crop of `min_scale` to all of the area, aspect `ratio`, resized to `size`; else `Resize`."
+    "Sizing transform: for training a random crop of `min_scale` to all of the area, aspect `ratio`, resized to `size` (an int or `(h, w)`); else `Resize`."
     def __init__(self, size, min_scale=0.35, ratio=(3/4, 4/3)):
         if not 0 < min_scale <= 1: raise ValueError(f'RandomResizedCrop: min_scale must be in (0, 1], got {min_scale}')
-        self.size, self.min_scale, self.log_ratio = _size2(size), min_scale, (math.log(ratio[0]), math.log(ratio[1]))
+        self.size, self.wh, self.min_scale, self.log_ratio = size, _size2(size), min_scale, (math.log(ratio[0]), math.log(ratio[1]))
 
     def box(self, w, h, rng):
         "A random box in a `w` x `h` image (torchvision's sampling: ten tries, then the centre crop)."
@@ -133,11 +128,11 @@ class RandomResizedCrop:
             if cw <= w and ch <= h:
                 x, y = rng.uniform(0, w - cw), rng.uniform(0, h - ch)
                 return (x, y, x + cw, y + ch)
-        return centre_box(w, h, self.size)
+        return centre_box(w, h, self.wh)
 
     def __call__(self, im, rng, train):
-        box = self.box(*im.size, rng) if train else centre_box(*im.size, self.size)
-        return crop_resize(im, box, self.size)
+        box = self.box(*im.size, rng) if train else centre_box(*im.size, self.wh)
+        return crop_resize(im, box, self.wh)
     def __repr__(self): return f'RandomResizedCrop({self.size}, min_scale={self.min_scale})'
 
 class FlipItem:

@@ -1,15 +1,29 @@
 "Shared helpers for the end-to-end tests (the quick, literate tests live in the notebooks)."
-import subprocess, sys
+import os, subprocess, sys, tempfile
 from pathlib import Path
 
 import pytest
 
+from minifast.core import data_dir
+
 REPO = Path(__file__).resolve().parent.parent
 
 
-def run_python(*args, timeout=300, **kwargs):
-    "Run this interpreter on `args` from the repository root; the completed process, stdout and stderr as text."
-    return subprocess.run([sys.executable, *map(str, args)], cwd=REPO, capture_output=True, text=True, timeout=timeout, **kwargs)
+def child_env():
+    "This environment, with `MINIFAST_DATA` set to the datasets this process finds, since a child in another folder would not."
+    try: return os.environ | {'MINIFAST_DATA': str(data_dir().resolve())}
+    except FileNotFoundError: return dict(os.environ)
+
+
+def run(*args, timeout=300, **kwargs):
+    "Run the command `args` in an empty folder, so it imports the installed minifast, never the checkout's; the completed process, output as text."
+    with tempfile.TemporaryDirectory() as cwd:
+        return subprocess.run([*map(str, args)], cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def run_python(*args, **kwargs):
+    "Run this interpreter on `args` (paths absolute) in an empty folder; see `run`."
+    return run(sys.executable, *args, **kwargs)
 
 
 @pytest.fixture

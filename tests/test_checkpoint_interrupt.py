@@ -1,8 +1,9 @@
 """A real Ctrl-C (SIGINT) while a fit writes checkpoints all the time: the last complete checkpoint is intact and readable,
-the learner trains again, and the next fit clears any temporary file the interrupted write left."""
+the interrupted write removes its temporary file, the learner trains again, and the next fit clears any temporary file that a
+killed write (which cannot clean up) left."""
 import json, signal, subprocess, sys, time
 
-from conftest import REPO
+from conftest import child_env
 
 CHILD = r'''
 import json, sys
@@ -34,14 +35,15 @@ except KeyboardInterrupt: interrupted = True
 ckpt = read_checkpoint(path/'models'/'last.pth')  # raises if the file is not a complete checkpoint
 fits = [k for k in model.state_dict() if ckpt['model'][k].shape == model.state_dict()[k].shape]
 leftovers = len(list((path/'models').glob('.*.tmp')))
+(path/'models'/'.last.pth.0123abcd.tmp').write_bytes(b'half a checkpoint')  # what a write killed by SIGKILL leaves
 learn.fit(1, cbs=CheckpointCallback())
 print(json.dumps(dict(interrupted=interrupted, position=[ckpt['position']['epoch'], ckpt['position']['batch']], fits=len(fits),
-                      leftovers_after=len(list((path/'models').glob('.*.tmp'))), trained_again=len(learn.recorder.rows))))
+                      leftovers=leftovers, leftovers_after=len(list((path/'models').glob('.*.tmp'))), trained_again=len(learn.recorder.rows))))
 '''
 
 
 def test_sigint_while_writing_checkpoints(tmp_path):
-    child = subprocess.Popen([sys.executable, '-c', CHILD, tmp_path], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, '-c', CHILD, tmp_path], cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == 'READY'
         time.sleep(0.05)
@@ -54,4 +56,5 @@ def test_sigint_while_writing_checkpoints(tmp_path):
     epoch, batch = state['position']
     assert (epoch, batch) >= (1, 3)  # at least the checkpoints before READY
     assert state['fits'] == 6  # every tensor of the model is in the file, whole
-    assert state['leftovers_after'] == 0 and state['trained_again'] == 1
+    assert state['leftovers'] == 0  # the interrupted write cleaned up after itself
+    assert state['leftovers_after'] == 0 and state['trained_again'] == 1  # the next fit removed the killed write's file

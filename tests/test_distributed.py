@@ -128,7 +128,7 @@ torch.save(res, out/f'result{rank}.pt')
 '''
 
 
-def close(a, b, tol=1e-5): return all(torch.allclose(x, y, atol=tol, rtol=tol) for x, y in zip(a, b))
+def close(a, b, tol=1e-5): return len(a) == len(b) and all(torch.allclose(x, y, atol=tol, rtol=tol) for x, y in zip(a, b))
 
 
 def test_two_processes(tmp_path):
@@ -155,11 +155,12 @@ def test_two_processes(tmp_path):
     e0, e1 = r0['shuffled']['seen'], r1['shuffled']['seen']
     assert len(e0) == len(e1) == 3
     for a, b in zip(e0, e1): assert len(a) == len(b) == 48 and sorted(a + b) == list(range(96))
-    assert e0[0] != e0[1] != e0[2]
+    assert e0[0] != e0[1] and e0[1] != e0[2] and e0[0] != e0[2]
 
     # ImageLoader: exactly one process with batches of 8 and the same seed; uneven shards: 4 batches each
     seeded, ref = r0['seeded'], r0['seeded_ref']
     assert close(seeded['weights'], ref['weights'])
+    assert len(seeded['epochs']) == len(r1['seeded']['epochs']) == len(ref['epochs']) == 2
     for ours0, ours1, theirs in zip(seeded['epochs'], r1['seeded']['epochs'], ref['epochs']):
         assert [sorted(a + b) for a, b in zip(ours0, ours1)] == [sorted(t) for t in theirs]
     assert [len(e) for e in r0['uneven']['epochs']] == [len(e) for e in r1['uneven']['epochs']] == [4, 4]

@@ -68,3 +68,16 @@ def test_unsafe_archive_leaves_nothing(server, tmp_path, monkeypatch):
     with pytest.raises(ArchiveError, match="member 'passwd' is unsafe"):
         untar_data(f'{server}/evil.tgz', show_progress=False)
     assert os.listdir(tmp_path/'cache'/'data') == []
+
+
+def test_same_file_name_other_url(server, tmp_path, monkeypatch):
+    "Two URLs ending in `images.tgz` get an archive each, and the second is not handed the first one's folder."
+    monkeypatch.setenv('MINIFAST_HOME', str(tmp_path/'cache'))
+    HalfThenRest.body = make_tgz(tmp_path/'a'/'images.tgz', {'a.txt': b'from a', 'x/y.txt': b'y'})
+    assert untar_data(f'{server}/a/images.tgz', show_progress=False) == tmp_path/'cache'/'data'/'images'
+    HalfThenRest.body = make_tgz(tmp_path/'b'/'images.tgz', {'b.txt': b'from b', 'x/y.txt': b'y'})
+    with pytest.raises(FileExistsError, match=f'holds the dataset from {server}/a/images.tgz, not the one at {server}/b/images.tgz'):
+        untar_data(f'{server}/b/images.tgz', show_progress=False)
+    other = untar_data(f'{server}/b/images.tgz', tmp_path/'b-data', show_progress=False)
+    assert (other/'b.txt').read_bytes() == b'from b' and not (other/'a.txt').exists()
+    assert (tmp_path/'cache'/'data'/'images'/'a.txt').read_bytes() == b'from a'

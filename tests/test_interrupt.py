@@ -1,7 +1,7 @@
 "A real Ctrl-C (SIGINT) in the middle of a fit: after_fit runs, the learner is left consistent and trains again."
 import json, signal, subprocess, sys
 
-from conftest import REPO
+from conftest import child_env
 
 CHILD = r'''
 import json, time
@@ -30,8 +30,8 @@ print(json.dumps(state), flush=True)
 '''
 
 
-def test_sigint_mid_fit():
-    child = subprocess.Popen([sys.executable, '-c', CHILD], cwd=REPO, stdout=subprocess.PIPE, text=True)
+def test_sigint_mid_fit(tmp_path):
+    child = subprocess.Popen([sys.executable, '-c', CHILD], cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == 'READY'
         child.send_signal(signal.SIGINT)

@@ -4,10 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_python
+from conftest import run
 from minifast.core import data_dir
 
 BREEDS = ('Bengal', 'Persian', 'beagle', 'pug')
+IN_PROCESS = (sys.executable, '-c', 'import sys; from minifast.pets import pets_demo; pets_demo(sys.argv[1:])')
+CONSOLE_SCRIPT = (Path(sys.executable).parent/'minifast-pets',)  # installed with the package, beside this interpreter
 
 
 @pytest.fixture(scope='module')
@@ -22,8 +24,9 @@ def small_pets(tmp_path_factory):
     return root
 
 
-def demo(out, *args):
-    proc = run_python('-c', 'import sys; from minifast.pets import pets_demo; pets_demo(sys.argv[1:])', '--out', out, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 1, *args, timeout=600)
+def demo(out, *args, command=IN_PROCESS):
+    "Run the demo by `command` on small images into `out`; its summary."
+    proc = run(*command, '--out', out, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 1, *args, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((Path(out)/'summary.json').read_text())
 
@@ -40,12 +43,14 @@ def test_demo_fine_tunes_pretrained(small_pets, tmp_path):
 
 
 def test_demo_from_scratch(small_pets, tmp_path):
-    summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2)
-    assert summary['classes'] == 4 and not summary['pretrained']
+    summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2, command=CONSOLE_SCRIPT)
+    assert summary['classes'] == 4 and not summary['pretrained'] and summary['train_bn']  # implied by --scratch
     assert [row['phase'] for row in summary['history']] == [0, 0]
 
 
-def test_demo_bad_arch(small_pets, tmp_path):
-    proc = run_python('-c', 'import sys; from minifast.pets import pets_demo; pets_demo(sys.argv[1:])', '--data', small_pets, '--arch', 'nope',
-                      '--out', tmp_path)
-    assert proc.returncode != 0 and "no architecture 'nope'" in proc.stderr
+@pytest.mark.parametrize('arch, error', [('nope', "invalid choice: 'nope'"), ('conv_bn', "invalid choice: 'conv_bn'"),
+                                         ('resnet18', '--arch resnet18 has no pretrained weights: it needs --scratch')])
+def test_demo_bad_arch(small_pets, tmp_path, arch, error):
+    proc = run(*CONSOLE_SCRIPT, '--data', small_pets, '--arch', arch, '--out', tmp_path)
+    assert proc.returncode == 2 and error in proc.stderr, proc.stderr
+    assert list(tmp_path.iterdir()) == []  # refused before anything was written

@@ -33,8 +33,10 @@ def test_every_sample_photo_goes_through_the_pipeline():
     "All 940 photos (a GIF, a PNG with alpha, sizes 133 to 1725 px, boxes that float arithmetic puts at -1e-14) decode and crop."
     import random
     from minifast.vision import RandomResizedCrop, get_image_files, image_to_tensor, open_image
+    files = get_image_files(data_dir()/'oxford-pets-sample'/'images')
+    assert len(files) == 940
     rrc = RandomResizedCrop(64, min_scale=0.35)
-    for i, f in enumerate(get_image_files(data_dir()/'oxford-pets-sample'/'images')):
+    for i, f in enumerate(files):
         for train in (True, False):
             x = image_to_tensor(rrc(open_image(f), random.Random(i), train))
             assert x.shape == (3, 64, 64) and x.dtype == torch.uint8, f

@@ -2,7 +2,7 @@
 the resumed fit ends with the same weights, bit for bit, and the same history as a fit that was never interrupted."""
 import json, signal, subprocess, sys, time
 
-from conftest import REPO, run_python
+from conftest import child_env, run_python
 
 # One script, three roles: 'reference' trains without interruption; 'run' trains with checkpoints (and is killed);
 # 'resume' is a new process, with other seeds, that continues from the last checkpoint. Each saves what it ended with.
@@ -64,7 +64,8 @@ N_BATCHES = 16  # training batches per epoch
 
 
 def test_sigkill_mid_epoch_then_resume(tmp_path):
-    start = lambda role: subprocess.Popen([sys.executable, '-c', CHILD, role, tmp_path], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    start = lambda role: subprocess.Popen([sys.executable, '-c', CHILD, role, tmp_path], cwd=tmp_path, env=child_env(),
+                                          stdout=subprocess.PIPE, text=True)
     reference, run = start('reference'), start('run')
     try:
         for line in run.stdout:
