@@ -16,7 +16,7 @@ import pandas as pd
 import torch
 
 from .core import get_rng_state, set_rng_state
-from .learner import Callback, CancelFitException, _check_model_state, metric_name, whole_number
+from .learner import Callback, CancelFitException, _check_model_state, _n_batches, metric_name, whole_number
 
 # %% ../nbs/07_callbacks.ipynb #b6484a1f
 CHECKPOINT_VERSION = 1
@@ -197,10 +197,6 @@ def checkpoint_state(learn, epoch, batch=0, epoch_rng=None, with_opt=True):
 # %% ../nbs/07_callbacks.ipynb #9adec27e
 _LESS = (np.less, np.less_equal, operator.lt, operator.le)
 
-def _has_batches(dl):
-    try: return len(dl) > 0
-    except TypeError: return True
-
 class TrackerCallback(Callback):
     "Follows `monitor` (a column of the recorder's table) epoch by epoch; `new_best` when it improves (by `comp`) by more than `min_delta`."
     order, run_lr_find = 60, False
@@ -224,7 +220,7 @@ class TrackerCallback(Callback):
         if not hasattr(learn, 'recorder'): raise ValueError(f'{kind} reads the recorder\'s table, and the learner has no Recorder')
         columns = learn.recorder.metric_names[1:-1]
         if self.monitor not in columns: raise ValueError(f'{kind}: no column {self.monitor!r} to monitor; the table has {", ".join(columns)}')
-        if self.monitor != 'train_loss' and not _has_batches(learn.dls.valid):
+        if self.monitor != 'train_loss' and _n_batches(learn.dls.valid) == 0:
             raise ValueError(f'{kind} monitors {self.monitor!r}, computed on the validation set, and the learner has none; monitor train_loss')
 
     def after_epoch(self):
