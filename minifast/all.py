@@ -6,18 +6,20 @@
 __all__ = []
 
 # %% ../nbs/99_all.ipynb #20f39261
-from . import (core, data, optim, learner, schedule, classic_schedules, lr_find, callbacks, training, distributed, vision,
-                      models, transfer, interpret, download, pets)
-_MODULES = (core, data, optim, learner, schedule, classic_schedules, lr_find, callbacks, training, distributed, vision, models,
-            transfer, interpret, download, pets)
+from . import (core, data, optim, learner, recorder, checkpoint, schedule, classic_schedules, lr_find, trackers,
+                      training, distributed, vision, models, transfer, interpret, download, pets)
+_MODULES = (core, data, optim, learner, recorder, checkpoint, schedule, classic_schedules, lr_find, trackers, training,
+            distributed, vision, models, transfer, interpret, download, pets)
 from .core import *
 from .data import *
 from .optim import *
 from .learner import *
+from .recorder import *
+from .checkpoint import *
 from .schedule import *
 from .classic_schedules import *
 from .lr_find import *
-from .callbacks import *
+from .trackers import *
 from .training import *
 from .distributed import *
 from .vision import *

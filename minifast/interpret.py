@@ -12,6 +12,7 @@ import torch
 from fastcore.basics import patch
 from torch.utils.data import RandomSampler
 
+from . import checkpoint  # noqa: F401 (Learner.get_preds)
 from .learner import Learner
 from .vision import show_images
 

@@ -16,56 +16,58 @@ import torch
 from fastcore.basics import patch
 from matplotlib.figure import Figure
 
-from .classic_schedules import SchedExpDecay, SchedPolyDecay
-from .learner import Callback, CancelFitException, CancelValidException, Learner, Recorder, whole_number
+from . import checkpoint  # noqa: F401 (Learner.snapshot and restore)
+from .core import whole_number
+from .learner import Callback, CancelFitException, CancelValidException, Learner
 from .optim import group_values, param_groups
-from .schedule import ParamScheduler, sched_values
+from .recorder import Recorder
+from .schedule import ParamScheduler, SchedExp, SchedLin, SchedOver, sched_values
 
 # %% ../nbs/06_lr_find.ipynb #2da99951
 def _sweep_ends(start_lr, end_lr, n_groups):
     "Checked per-group start and end of a sweep."
     start = group_values('start_lr', start_lr, n_groups, positive=True)
     end = group_values('end_lr', end_lr, n_groups, positive=True)
-    if (start >= end).any(): raise ValueError(f'lr_find: start_lr must be below end_lr, got {start.tolist()} and {end.tolist()}')
+    if (start >= end).any():
+        raise ValueError(f'lr_find: start_lr must be below end_lr, got {start.tolist()} and {end.tolist()}')
     return start, end
 
 class LRFinder(ParamScheduler):
-    "The LR range test: the lr grows from `start_lr` to `end_lr` over `num_it` training batches; stops early if the loss diverges."
+    "The LR range test: the lr grows from `start_lr` to `end_lr` over `num_it` training batches; stops if it diverges."
     run_lr_find = True
 
     def __init__(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, stop_factor=4., linear=False):
         self.num_it = whole_number('num_it', num_it, 2)
         start, end = _sweep_ends(start_lr, end_lr, np.size(start_lr))
         if not stop_factor > 1: raise ValueError(f'LRFinder: stop_factor must be above 1, got {stop_factor}')
-        sweep = SchedPolyDecay(start, end, self.num_it) if linear else SchedExpDecay(start, end / start, self.num_it)
-        super().__init__({'lr': sweep})
+        super().__init__({'lr': SchedOver((SchedLin if linear else SchedExp)(start, end), self.num_it, hold=False)})
         self.stop_div, self.stop_factor, self.lrs, self.losses = stop_div, stop_factor, [], []
 
     def before_fit(self):
-        if not hasattr(self.learn, 'recorder'): raise ValueError('LRFinder needs the Recorder: it reads the smoothed loss')
+        if not hasattr(self.learn, 'recorder'): raise ValueError('LRFinder needs a Recorder, for the smoothed loss')
         super().before_fit()
         self.lrs, self.losses, self._best = [], [], math.inf
 
     def before_validate(self): raise CancelValidException()
 
     def after_batch(self):
-        learn = self.learn
-        smooth = learn.recorder.smooth_loss
-        self.lrs.append(self.hps['lr'][-1]); self.losses.append(smooth)
+        smooth = self.recorder.smooth_loss
+        self.lrs.append(self.recorder.lrs[-1]); self.losses.append(smooth)
         self._best = min(self._best, smooth)
-        if self.stop_div and not (math.isfinite(smooth) and smooth <= self.stop_factor * self._best): raise CancelFitException()
-        if learn.train_iter >= self.num_it: raise CancelFitException()
+        diverged = self.stop_div and not (math.isfinite(smooth) and smooth <= self.stop_factor * self._best)
+        if diverged or self.train_iter >= self.num_it: raise CancelFitException()
 
 # %% ../nbs/06_lr_find.ipynb #70fb2f65
 _UNDECIDED = (math.nan, (math.nan, math.nan))
 
 def _curve(name, lrs, losses, min_points):
-    "`lrs` and `losses` as float arrays cut at the first non-finite loss, or None (with a warning) if fewer than `min_points` remain."
+    "`lrs` and `losses` as float arrays cut at the first non-finite loss; None (and a warning) if under `min_points`."
     lrs, losses = np.asarray(lrs, dtype=float).reshape(-1), np.asarray(losses, dtype=float).reshape(-1)
     bad = ~np.isfinite(losses)
     if bad.any(): lrs, losses = lrs[:bad.argmax()], losses[:bad.argmax()]
     if len(losses) < min_points:
-        warnings.warn(f'{name}: cannot suggest a learning rate from {len(losses)} finite points (needs {min_points}); returning NaN', stacklevel=3)
+        warnings.warn(f'{name}: cannot suggest a learning rate from {len(losses)} finite points (needs {min_points}); '
+                      'returning NaN', stacklevel=3)
         return None
     return lrs, losses
 
@@ -94,7 +96,7 @@ def steep(lrs, losses, num_it=None):
     return float(lrs[i]), (float(lrs[i]), float(losses[i]))
 
 def valley(lrs, losses, num_it=None):
-    "A point about halfway along the longest valley of the curve (its longest run of falling losses), as fastai finds it."
+    "A point about halfway along the curve's longest valley (its longest run of falling losses), as fastai finds it."
     curve = _curve('valley', lrs, losses, 2)
     if curve is None: return _UNDECIDED
     lrs, losses = curve
@@ -116,7 +118,7 @@ def valley(lrs, losses, num_it=None):
     return float(lrs[idx]), (float(lrs[idx]), float(losses[idx]))
 
 def slide(lrs, losses, num_it=None, lr_diff=15, thresh=.005, adjust_value=1.):
-    "The interval slide rule: stepping left from the end, the first point where slopes `lr_diff` points apart differ by at most `thresh`."
+    "The interval slide rule: from the end leftwards, the first point whose slopes `lr_diff` apart differ <= `thresh`."
     curve = _curve('slide', lrs, losses, 2)
     if curve is None: return _UNDECIDED
     lrs, losses = curve
@@ -158,29 +160,29 @@ def _show(fig):
 @patch
 def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,),
             stop_factor=4., linear=False):
-    "Run the LR range test from `start_lr` to `end_lr` over `num_it` batches, leaving no trace; returns the suggestions."
+    "Run the LR range test from `start_lr` to `end_lr` over `num_it` batches, leaving no trace; return the suggestions."
     num_it = whole_number('num_it', num_it, 2)
     self._check_epochs(1)  # a training loader with batches
-    n_train = len(self.dls.train)
     n_groups = len(self.opt.param_groups) if self.opt is not None else len(param_groups(self.model, self.splitter))
     start, end = _sweep_ends(start_lr, end_lr, n_groups)
     funcs = (suggest_funcs,) if callable(suggest_funcs) else tuple(suggest_funcs or ())
-    finder = LRFinder(start, end, num_it, stop_div, stop_factor, linear)
+    finder, recorder = LRFinder(start, end, num_it, stop_div, stop_factor, linear), getattr(self, 'recorder', None)
     snap = self.snapshot()
     try:
         with self.removed_cbs([cb for cb in self.cbs if not cb.run_lr_find]), self.no_logging():
-            self.fit(math.ceil(num_it / n_train), cbs=finder)
+            self.fit(math.ceil(num_it / len(self.dls.train)), cbs=[Recorder(getattr(recorder, 'beta', 0.98)), finder])
     finally: self.restore(snap)
     if not finder.losses: raise ValueError('lr_find: no training batch ran (a callback cancelled the test)')
     if not math.isfinite(finder.losses[0]):
-        raise ValueError(f'lr_find: the loss was not finite from the first batch (at lr {finder.lrs[0]:.1e}): check the data, the model and the loss')
+        raise ValueError(f'lr_find: the loss was not finite from the first batch (at lr {finder.lrs[0]:.1e}): '
+                         'check the data, the model and the loss')
     lrs, losses = np.array(finder.lrs[num_it // 10:-5]), np.array(finder.losses[num_it // 10:-5])
     finite = np.isfinite(losses)
     if not finite.all(): lrs, losses = lrs[:finite.argmin()], losses[:finite.argmin()]
     suggestions = {_func_name(f): f(torch.tensor(lrs), torch.tensor(losses), num_it) for f in funcs}
     result = LRFindResult(finder.lrs, finder.losses, suggestions, num_it)
-    if hasattr(self, 'recorder'): self.recorder.lr_finds.append(result)
-    if show_plot: _show(self.recorder.plot_lr_find(result=result))
+    if recorder is not None: recorder.lr_finds.append(result)
+    if show_plot and recorder is not None: _show(recorder.plot_lr_find(result=result))
     return namedtuple('SuggestedLRs', list(suggestions), rename=True)(*[lr for lr, _ in suggestions.values()])
 
 # %% ../nbs/06_lr_find.ipynb #8f1338cb
@@ -210,11 +212,12 @@ def plot_lr_find(self:Recorder, suggestions=True, skip_end=5, fname=None, result
 
 @patch
 def plot_loss_change(self:Recorder, sma=1, n_skip=0, y_lim=None, fname=None, result=None):
-    "The smoothed loss's change per batch (averaged over `sma` batches) against the learning rate (log axis); returns the figure."
+    "The smoothed loss's change per batch (averaged over `sma`) against the learning rate (log axis); the figure."
     result = _lr_find_result(self, result)
     sma, n_skip = whole_number('sma', sma, 1), whole_number('n_skip', n_skip)
     losses, lrs = np.asarray(result.losses), np.asarray(result.lrs)
-    if sma + n_skip >= len(losses): raise ValueError(f'plot_loss_change: {len(losses)} batches are too few for sma={sma} and n_skip={n_skip}')
+    if sma + n_skip >= len(losses):
+        raise ValueError(f'plot_loss_change: {len(losses)} batches are too few for sma={sma} and n_skip={n_skip}')
     change = (losses[sma:] - losses[:-sma]) / sma
     fig = Figure(figsize=(6, 4))
     ax = fig.subplots()
@@ -226,7 +229,7 @@ def plot_loss_change(self:Recorder, sma=1, n_skip=0, y_lim=None, fname=None, res
 
 # %% ../nbs/06_lr_find.ipynb #d182773c
 class LRRetune(Callback):
-    "Every `every` epochs, run a short LR range test and lower the running lr schedule's peak to its suggestion (never raise it)."
+    "Every `every` epochs, run a short LR range test and lower the running lr schedule's peak to its suggestion."
     order, run_lr_find = Recorder.order + 2, False
 
     def __init__(self, every=2, num_it=50, suggest_func=valley, min_factor=0.1):
@@ -234,26 +237,29 @@ class LRRetune(Callback):
         self.suggest_func, self.min_factor = suggest_func, min_factor
 
     def before_fit(self):
-        schedulers = [cb for cb in self.learn.cbs if isinstance(cb, ParamScheduler) and not isinstance(cb, LRFinder) and 'lr' in cb.scheds]
-        if not schedulers: raise ValueError('LRRetune lowers a running learning-rate schedule: use it with fit_one_cycle, or a ParamScheduler on lr')
+        schedulers = [cb for cb in self.cbs if isinstance(cb, ParamScheduler) and not isinstance(cb, LRFinder)
+                      and 'lr' in cb.scheds]
+        if not schedulers:
+            raise ValueError('LRRetune lowers a running learning-rate schedule: use it with fit_one_cycle, '
+                             'or a ParamScheduler on lr')
         self.scheduler = schedulers[-1]
-        values = sched_values(self.scheduler.scheds['lr'], self.learn.n_epoch, self.learn.steps_per_epoch)
+        values = sched_values(self.scheduler.scheds['lr'], self.n_epoch, self.steps_per_epoch)
         self.peak = float(np.max(values if values.ndim == 1 else values[:, -1]))  # the last group's, as the suggestions
         self.retunes = []
 
     def after_epoch(self):
-        learn, done = self.learn, self.learn.epoch + 1
-        if done % self.every or done >= learn.n_epoch: return
-        with learn.no_bar():
-            suggestion = learn.lr_find(num_it=self.num_it, show_plot=False, suggest_funcs=(self.suggest_func,))[0]
+        done = self.epoch + 1
+        if done % self.every or done >= self.n_epoch: return
+        with self.learn.no_bar():
+            suggestion = self.learn.lr_find(num_it=self.num_it, show_plot=False, suggest_funcs=(self.suggest_func,))[0]
         factor = min(1., max(self.min_factor, suggestion / self.peak)) if math.isfinite(suggestion) else 1.
         if factor < 1:
             self.scheduler.scale('lr', factor)
             self.peak *= factor
-        self.retunes.append(dict(epoch=learn.epoch, suggestion=suggestion, factor=factor))
+        self.retunes.append(dict(epoch=self.epoch, suggestion=suggestion, factor=factor))
 
     def state_dict(self):
-        "The state a checkpoint keeps: the peak as lowered so far, and the retunes (the scheduler keeps its own factors)."
+        "The state a checkpoint keeps: the peak as lowered so far, and the retunes (the scheduler keeps its factors)."
         return {'peak': self.peak, 'retunes': [dict(r) for r in self.retunes]}
     def load_state_dict(self, state):
         "Continue from `state_dict()`'s result."

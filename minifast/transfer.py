@@ -13,9 +13,10 @@ import torch
 from fastcore.basics import patch
 from torch import nn
 
-from .learner import Callback, Learner, _listify, whole_number
+from . import schedule  # noqa: F401 (Learner.fit_one_cycle)
+from .core import whole_number
+from .learner import Callback, Learner, _listify
 from .optim import group_values, param_groups
-import minifast.schedule  # Learner.fit_one_cycle
 from .vision import Normalize
 
 # %% ../nbs/10_transfer.ipynb #b009122c

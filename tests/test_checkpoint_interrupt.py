@@ -12,7 +12,7 @@ import torch
 torch.set_num_threads(1)
 import torch.nn.functional as F
 from torch import nn
-from minifast.callbacks import CheckpointCallback, read_checkpoint
+from minifast.checkpoint import CheckpointCallback, read_checkpoint
 from minifast.data import DataLoaders, synth_regression
 from minifast.learner import Callback, Learner
 

@@ -16,8 +16,10 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 
 from minifast.data import DataLoaders, synth_classification
-from minifast.distributed import rank_distrib, setup_distrib
-from minifast.learner import Callback, Learner, accuracy
+from minifast.core import rank_distrib
+from minifast.distributed import setup_distrib
+from minifast.learner import Callback, Learner
+from minifast.recorder import accuracy
 from minifast.training import GradientAccumulation
 from minifast.vision import ImageLoader
 import minifast.lr_find, minifast.schedule

@@ -40,6 +40,6 @@ def test_sigint_mid_fit(tmp_path):
     state = json.loads(out.strip().splitlines()[-1])
     assert state['interrupted']
     assert len(state['after_fit']) == 1 and state['after_fit'][0] >= 1
-    assert state['callbacks'] == ['TrainEvalCallback', 'DeviceCallback', 'Recorder', 'ProgressCallback', 'Callback']
+    assert state['callbacks'] == ['TrainEvalCallback', 'DeviceCallback', 'ProgressCallback', 'Recorder', 'Callback']
     assert state['grads_cleared'] and not state['training']
     assert state['epochs_after'] == 2

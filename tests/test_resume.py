@@ -14,9 +14,10 @@ torch.set_num_threads(1)  # the same arithmetic in every process
 import torch.nn.functional as F
 from torch import nn
 import minifast.schedule  # fit_one_cycle
-from minifast.callbacks import CheckpointCallback, ResumeCallback
+from minifast.checkpoint import CheckpointCallback, ResumeCallback
 from minifast.data import DataLoaders, synth_classification
-from minifast.learner import Callback, Learner, accuracy
+from minifast.learner import Callback, Learner
+from minifast.recorder import accuracy
 
 role, path = sys.argv[1], Path(sys.argv[2])
 
