@@ -288,11 +288,9 @@ class _EpochLoader:
     def __getattr__(self, name):
         if name.startswith('__') or 'dl' not in self.__dict__: raise AttributeError(name)
         return getattr(self.dl, name)
-
     def resume(self, start_rng, skip=0, rng=None, after_skip=None):
         "Start the next iteration from `start_rng`, drop its first `skip` batches, restore `rng`, call `after_skip`."
         self.first_iter, self._resume = skip, (start_rng, skip, rng, after_skip)
-
     def __iter__(self):
         resume, self._resume = self._resume, None
         if resume is not None:
@@ -338,20 +336,16 @@ class CheckpointCallback(Callback):
         if rank_distrib() == 0:  # remove what a process killed while writing left behind
             for tmp in self.file.parent.glob(f'.{self.file.name}.*.tmp'): tmp.unlink(missing_ok=True)
         self.written = []  # the (epoch, batch) positions written in this fit
-
     def before_train(self):
         self._due = False
         self._loader = _epoch_loader(self.learn) if self.every_n_batches else None
-
     def after_batch(self):
         if self._loader is None: return
         if (self.iter + 1) % self.every_n_batches == 0: self._due = True
         if self._due and not _grads_pending(self.model): self._write(self.epoch, self.iter + 1, self._loader.epoch_rng)
-
     def after_epoch(self):
         done = self.epoch + 1
         if (self.every_n_epochs and done % self.every_n_epochs == 0) or done >= self.n_epoch: self._write(done, 0)
-
     def after_cancel_fit(self):
         "A fit cancelled after an epoch ended (early stopping comes before us): write that end, unless written already."
         ended = hasattr(self.learn, 'recorder') and self.recorder.row_of(self.epoch) is not None
@@ -387,10 +381,8 @@ def _resume_position(state, file):
 class ResumeCallback(Callback):
     "Continue the fit from checkpoint `fname` (`models/last.pth`) where it was written; `missing_ok`: or start afresh."
     order, run_lr_find = -15, False
-
     def __init__(self, fname='last', missing_ok=False):
         self.fname, self.missing_ok, self.resumed_from, self._state, self._pending = fname, missing_ok, None, None, ()
-
     def before_fit(self):
         self._state = None
         if self.resumed_from is not None: return  # used already: it resumes one fit
@@ -421,12 +413,10 @@ class ResumeCallback(Callback):
             warnings.warn(f'ResumeCallback: {file} holds the random state of {len(cuda)} GPUs, and this machine has '
                           f'{torch.cuda.device_count() if torch.cuda.is_available() else "none"}: the fit continues, '
                           'not exactly as it would have')
-
     def before_epoch(self): self._load_callbacks()
     def after_fit(self):
         self._load_callbacks()  # a finished fit runs no epoch
         self._state = None
-
     def _load_callbacks(self):
         "The callbacks' state, once their `before_fit` has reset them."
         if 'callbacks' not in self._pending: return

@@ -153,11 +153,9 @@ class ReduceLROnPlateau(TrackerCallback):
         super().before_fit()
         self.min_lrs = group_values('min_lr', self.min_lr, len(self.opt.param_groups))
         self.num_bad_epochs = self.cooldown_counter = 0
-
     def _improves(self, value):
         if self.threshold_mode == 'abs': return super()._improves(value)
         return self.comp(value, self.best * (1 - self.threshold if self.mode == 'min' else 1 + self.threshold))
-
     def after_epoch(self):
         if super().after_epoch() is None: return
         self.num_bad_epochs = 0 if self.new_best else self.num_bad_epochs + 1
@@ -167,7 +165,6 @@ class ReduceLROnPlateau(TrackerCallback):
                 new_lr = max(group['lr'] * self.factor, min_lr)
                 if group['lr'] - new_lr > self.eps: group['lr'] = new_lr
             self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
-
     def state_dict(self):
         "The state a checkpoint keeps: the best value and its epoch, the bad epochs counted and the cooldown left."
         return {**super().state_dict(), 'num_bad_epochs': self.num_bad_epochs, 'cooldown': self.cooldown_counter}
@@ -223,9 +220,7 @@ class TorchScheduler(Callback):
         with warnings.catch_warnings():  # torch warns when a scheduler steps before the optimizer: here it is the point
             warnings.simplefilter('ignore')
             for _ in range(missed): self.sched.step()
-
     def _step_batch(self): self.sched.step()
-
     def _step_epoch(self):
         if not self._plateau: return self.sched.step()
         row = self.recorder.row_of(self.epoch)

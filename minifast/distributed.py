@@ -125,11 +125,9 @@ def _to_sync_bn(model):
 class DistributedTrainer(Callback):
     "Data-parallel fits over the processes of the torch.distributed group (see `Learner.distrib_ctx`, which adds it)."
     order, run_valid = -17, False
-
     def __init__(self, sync_bn=False, **ddp_kwargs):
         self.sync_bn, self.ddp_kwargs, self.ddp = sync_bn, ddp_kwargs, None
         self._depth, self._cache, self._models = 0, {}, []
-
     def before_fit(self):
         self._depth += 1
         self._models.append(self.model)  # after_fit puts it back, at every depth
@@ -195,18 +193,14 @@ class DistributedTrainer(Callback):
         if self.ddp is None: return
         acc = getattr(self.learn, 'gradient_accumulation', None)
         self.ddp.require_backward_grad_sync = acc is None or not acc.run or acc.stepping
-
     def after_loss(self):
         if self.loss is None: return
         self.learn.loss = self._all_reduce(self.loss.detach().clone()) / self.world_size
-
     def after_train(self): self.learn.model = self.module
     def before_validate(self):
         if self._depth: self.learn.model = self.module
-
     def after_validate(self):
         if self._depth and hasattr(self.learn, 'recorder'): self.recorder.reduce_valid(self._all_reduce)
-
     def after_fit(self):
         self._depth = max(self._depth - 1, 0)
         if self._models: self.learn.model = self._models.pop()  # an inner fit cancelled in training leaves the wrapper

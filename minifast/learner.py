@@ -99,7 +99,6 @@ class Callback:
             warnings.warn(f'{type(self).__name__} sets {name!r} on itself, hiding the learner\'s {name!r}; '
                           f'to change the learner write self.learn.{name} = ...', stacklevel=2)
         super().__setattr__(name, value)
-
     def __repr__(self): return type(self).__name__
 
 def _call_with_learner(cb, f): return f(cb.learn)
@@ -119,11 +118,9 @@ class TrainEvalCallback(Callback):
         self.learn.train_iter = self.epoch * self.steps_per_epoch
         self.learn.pct_train = self.train_iter / self._n_steps
         self.model.train()
-
     def after_step(self):
         self.learn.train_iter += 1
         self.learn.pct_train = self.train_iter / self._n_steps
-
     def before_validate(self): self.model.eval()
 
 class DeviceCallback(Callback):
@@ -149,11 +146,9 @@ class ProgressCallback(Callback):
         self.mbar.on_iter_begin()
         self._logger = self.logger
         if self._logger is print_row: self.learn.logger = partial(self.mbar.write, table=True)
-
     def before_epoch(self): self.mbar.update(self.epoch - self.start_epoch)
     def before_train(self): self._launch()
     def before_validate(self): self._launch()
-
     def _launch(self):
         n = _n_batches(self.dl)
         self.pbar = progress_bar(self.dl, total='noinfer' if n is None else n, parent=self.mbar, leave=False)
@@ -165,10 +160,8 @@ class ProgressCallback(Callback):
         if self.training and time.monotonic() >= self._next_comment and hasattr(self.learn, 'recorder'):
             self.pbar.comment = f'{self.recorder.smooth_loss:.4f}'
             self._next_comment = time.monotonic() + 0.5
-
     def after_train(self): self._close_bar()
     def after_validate(self): self._close_bar()
-
     def _close_bar(self):
         "Close the batch bar, if this phase opened one (a cancel in an earlier callback's `before_*` skips ours)."
         if self.pbar is not None: self.pbar.on_iter_end()
@@ -236,7 +229,6 @@ class Learner:
     def add_cbs(self, cbs):
         "Add each callback (or callback class) in `cbs`."
         for cb in cbs: self.add_cb(cb)
-
     def add_cb(self, cb):
         "Add callback `cb` (an instance, or a class to instantiate), stored as `self.<cb.name>`."
         if isinstance(cb, type): cb = cb()
@@ -249,11 +241,9 @@ class Learner:
         setattr(self, cb.name, cb)
         self.cbs.append(cb)
         self._build_tables()
-
     def remove_cbs(self, cbs):
         "Remove each callback (or every callback of each class) in `cbs`."
         for cb in cbs: self.remove_cb(cb)
-
     def remove_cb(self, cb):
         "Remove callback `cb`, or every callback of class `cb`."
         for c in [c for c in self.cbs if (isinstance(c, cb) if isinstance(cb, type) else c is cb)]:
@@ -298,11 +288,9 @@ class Learner:
             except _CANCELS: raise
             except Exception as e:
                 _note(e, f'{type(cb).__name__}.{event} raised this{self._where(event)}'); raise
-
     def _where(self, event='before_batch'):
         if event in INNER_EVENTS: return f' ({self._batch_position()})'
         return f' (epoch {self.epoch})' if event in _EPOCH_EVENTS else ''
-
     def _batch_position(self):
         return f'epoch {self.epoch}, {"training" if self.training else "validation"} batch {self.iter}'
 
@@ -331,19 +319,15 @@ class Learner:
         self.pred = self.loss = self.loss_grad = None
         for cb in self.cbs: cb.__dict__['_run'] = True
         self._build_tables()
-
     def _do_epoch(self):
         self._do_train()
         self._do_validate()
-
     def _do_train(self):
         self.dl, self.training, self._events = self.dls.train, True, self._tables[True]
         self._with_events(_TRAIN, self._all_batches)
-
     def _do_validate(self, dl=None):
         self.dl, self.training, self._events = (self.dls.valid if dl is None else dl), False, self._tables[False]
         with torch.no_grad(): self._with_events(_VALIDATE, self._all_batches)
-
     def _all_batches(self):
         self.n_iter = _n_batches(self.dl)
         n_inp = self._n_inp
@@ -373,7 +357,6 @@ class Learner:
             self._with_events(_BACKWARD, self._backward)
             self._with_events(_STEP, self._step)
             self.opt.zero_grad()
-
     def _backward(self): self.loss_grad.backward()
     def _step(self): self.opt.step()
 
@@ -381,7 +364,6 @@ class Learner:
     def create_opt(self):
         "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
         self.opt = self._make_opt()
-
     def _make_opt(self):
         opt = self.opt_func(param_groups(self.model, self.splitter), lr=self.lr)
         if not isinstance(opt, torch.optim.Optimizer):
@@ -426,7 +408,6 @@ class Learner:
     def no_bar(self):
         "Context manager: no progress bars inside the `with` block."
         return self.removed_cbs([cb for cb in self.cbs if isinstance(cb, ProgressCallback)])
-
     @contextlib.contextmanager
     def no_logging(self):
         "Context manager: no per-epoch table inside the `with` block."

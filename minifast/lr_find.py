@@ -47,9 +47,7 @@ class LRFinder(ParamScheduler):
         if not hasattr(self.learn, 'recorder'): raise ValueError('LRFinder needs a Recorder, for the smoothed loss')
         super().before_fit()
         self.lrs, self.losses, self._best = [], [], math.inf
-
     def before_validate(self): raise CancelValidException()
-
     def after_batch(self):
         smooth = self.recorder.smooth_loss
         self.lrs.append(self.recorder.lrs[-1]); self.losses.append(smooth)
@@ -231,11 +229,9 @@ def plot_loss_change(self:Recorder, sma=1, n_skip=0, y_lim=None, fname=None, res
 class LRRetune(Callback):
     "Every `every` epochs, run a short LR range test and lower the running lr schedule's peak to its suggestion."
     order, run_lr_find = Recorder.order + 2, False
-
     def __init__(self, every=2, num_it=50, suggest_func=valley, min_factor=0.1):
         self.every, self.num_it = whole_number('every', every, 1), whole_number('num_it', num_it, 2)
         self.suggest_func, self.min_factor = suggest_func, min_factor
-
     def before_fit(self):
         schedulers = [cb for cb in self.cbs if isinstance(cb, ParamScheduler) and not isinstance(cb, LRFinder)
                       and 'lr' in cb.scheds]
@@ -257,7 +253,6 @@ class LRRetune(Callback):
             self.scheduler.scale('lr', factor)
             self.peak *= factor
         self.retunes.append(dict(epoch=self.epoch, suggestion=suggestion, factor=factor))
-
     def state_dict(self):
         "The state a checkpoint keeps: the peak as lowered so far, and the retunes (the scheduler keeps its factors)."
         return {'peak': self.peak, 'retunes': [dict(r) for r in self.retunes]}

@@ -44,22 +44,17 @@ class Recorder(Callback):
     def __init__(self, beta=0.98):
         self.beta, self.lr_finds = beta, []  # lr_finds: the results of every `learn.lr_find`, kept across fits
         self._reset([], ['lr'])
-
     def _reset(self, metrics, hypers):
         self.hypers = {name: [] for name in hypers}
         self.lrs, self.iters, self.rows, self._pending, self._smoothed, self._avg = self.hypers['lr'], [], [], [], [], 0
         self._metrics, self._start = [(metric_name(m), m) for m in metrics], None
         self.metric_names = ['epoch', 'train_loss', 'valid_loss', *[n for n, _ in self._metrics], 'time']
         self._clear_valid()
-
     def _clear_valid(self): self._totals, self._count = [0.] * (1 + len(self._metrics)), 0
-
     def before_fit(self):
         self._reset(self.metrics, hyper_names(self.opt))
         self._slots = [(*hyper_slot(self.opt, name), values) for name, values in self.hypers.items()]
-
     def before_epoch(self): self._start, self._valid = time.perf_counter(), [math.nan] * (1 + len(self._metrics))
-
     def after_loss(self):
         loss = self.loss
         if loss is None: return
@@ -82,11 +77,9 @@ class Recorder(Callback):
         "Replace this epoch's validation sums and count by `reduce(sums)` (a float64 tensor): summed over processes."
         sums = reduce(torch.tensor([*map(float, self._totals), self._count], dtype=torch.float64)).tolist()
         self._totals, self._count = sums[:-1], int(sums[-1])
-
     def after_validate(self):
         if self._count: self._valid = [float(t) / self._count for t in self._totals]
         self._clear_valid()
-
     def after_epoch(self):
         if self._start is None: return  # a cancel in an earlier callback's before_epoch skipped ours: not an epoch
         metrics = {n: v for (n, _), v in zip(self._metrics, self._valid[1:])}
@@ -97,11 +90,9 @@ class Recorder(Callback):
         self.iters.append(len(self.lrs))
         self._start = None
         self.logger([str(row['epoch']), *[f'{v:.6f}' for v in list(row.values())[1:-1]], format_time(row['time'])])
-
     def row_of(self, epoch):
         "The table's row of `epoch` if it is the last one recorded, else None (that epoch's start was cancelled)."
         return self.rows[-1] if self.rows and self.rows[-1]['epoch'] == epoch else None
-
     @property
     def losses(self):
         "The smoothed training loss after each training batch of the last fit."
@@ -184,20 +175,16 @@ class TrackerCallback(Callback):
         if comp is None: comp = np.less if 'loss' in monitor or 'error' in monitor else np.greater
         self.monitor, self.comp, self.min_delta, self.reset_on_fit = monitor, comp, min_delta, reset_on_fit
         self.best, self.best_epoch, self.new_best = None, None, False
-
     @property
     def _lower_is_better(self): return self.comp in _LESS
-
     def before_fit(self):
         check_monitor(self.learn, self.monitor, type(self).__name__)
         if self.reset_on_fit or self.best is None:
             self.best, self.best_epoch = (math.inf if self._lower_is_better else -math.inf), None
         self.new_best = False
-
     def _improves(self, value):
         "Whether `value` beats the best so far by more than `min_delta`."
         return self.comp(value + (self.min_delta if self._lower_is_better else -self.min_delta), self.best)
-
     def after_epoch(self):
         "Compare this epoch's value with the best; returns the value, or None when this epoch was not recorded."
         self.new_best, row = False, self.recorder.row_of(self.epoch)
@@ -206,7 +193,6 @@ class TrackerCallback(Callback):
         if math.isfinite(value) and self._improves(value):
             self.best, self.best_epoch, self.new_best = float(value), self.epoch, True
         return value
-
     def state_dict(self):
         "The state a checkpoint keeps: the best value and its epoch."
         return {'best': self.best, 'best_epoch': self.best_epoch}

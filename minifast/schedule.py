@@ -91,7 +91,6 @@ class CombinedSched(Schedule):
         bounds = np.cumsum([0., *pcts]).tolist()
         self._phases = [(lo, hi, s) for lo, hi, s in zip(bounds, bounds[1:], scheds) if hi > lo]
         self._starts = [lo for lo, _, _ in self._phases]
-
     def __call__(self, pos):
         lo, hi, sched = self._phases[max(bisect_right(self._starts, pos) - 1, 0)]
         return sched((pos - lo) / (hi - lo))
@@ -172,25 +171,20 @@ class ParamScheduler(Callback):
                                  f'for {n_groups} parameter groups')
             group_values(name, sched(first_clocks[_CLOCK_INDEX[unit_of(sched)]]), n_groups, positive=False)
         self._replan()
-
     def before_batch(self):
         clocks = (self.pct_train, self.train_iter, self.epoch)
         for set_values, sched, i in self._plan: set_values(sched(clocks[i]))
-
     def scale(self, name, factor):
         "From the next batch on, multiply the values of `name`'s schedule by `factor` (to retune a running fit)."
         self.scheds[name] = ScaledSched(self.scheds[name], factor)
         self._factors.setdefault(name, []).append(factor)
         self._replan()
-
     def _replan(self):
         if self.learn is not None and self.opt is not None:
             self._plan = [(hyper_setter(self.opt, n), s, _CLOCK_INDEX[unit_of(s)]) for n, s in self.scheds.items()]
-
     def state_dict(self):
         "The state a checkpoint keeps: the factors `scale` applied to each schedule, in order."
         return {'factors': {name: list(fs) for name, fs in self._factors.items()}}
-
     def load_state_dict(self, state):
         "Continue from `state_dict()`'s result: the schedules as before any `scale`, scaled by its factors in order."
         unknown = [name for name in state['factors'] if name not in self.scheds]

@@ -32,19 +32,15 @@ class SaveModelCallback(TrackerCallback):
         if self.every_epoch: self.best, self.best_epoch, self.new_best = None, None, False
         else: super().before_fit()
         self._ended = self._no_epoch = self.start_epoch >= self.n_epoch  # resumed after the fit finished: it ends now
-
     def _save(self, name):
         state = checkpoint_state(self.learn, self.with_opt, at=(self.epoch + 1, 0))
         write_checkpoint(state, checkpoint_file(self.learn, name))
-
     def after_epoch(self):
         if self.every_epoch:
             if self.epoch % int(self.every_epoch) == 0: self._save(f'{self.fname}_{self.epoch}')
         elif super().after_epoch() is not None and self.new_best: self._save(self.fname)
         if self.epoch + 1 >= self.n_epoch: self._ended = True
-
     def after_cancel_fit(self): self._ended = True
-
     def after_fit(self):
         if not self._ended: return  # an error or an interrupt: leave the weights and the files as they are
         if self.at_end and self._no_epoch: return  # the finished fit wrote that file, with these weights
@@ -55,11 +51,9 @@ class SaveModelCallback(TrackerCallback):
 class EarlyStoppingCallback(TrackerCallback):
     "End the fit when `monitor` has not improved by more than `min_delta` for `patience` epochs."
     order = TrackerCallback.order + 5
-
     def __init__(self, monitor='valid_loss', comp=None, min_delta=0., patience=1, reset_on_fit=True):
         super().__init__(monitor, comp, min_delta, reset_on_fit)
         self.patience, self.wait, self.stopped_epoch = whole_number('patience', patience, 1), 0, None
-
     def before_fit(self):
         reset = self.reset_on_fit or self.best is None
         super().before_fit()
@@ -72,9 +66,9 @@ class EarlyStoppingCallback(TrackerCallback):
         if self.wait >= self.patience:
             self.stopped_epoch = self.epoch
             since = 'the start' if self.best_epoch is None else f'epoch {self.best_epoch} ({self.best:.6g})'
-            print0(f'EarlyStoppingCallback: no improvement in {self.monitor} since {since}; stopping after epoch {self.epoch}')
+            print0(f'EarlyStoppingCallback: no improvement in {self.monitor} since {since}; '
+                   f'stopping after epoch {self.epoch}')
             raise CancelFitException()
-
     def state_dict(self):
         "The state a checkpoint keeps: the best value, its epoch, and the epochs waited since."
         return {**super().state_dict(), 'wait': self.wait}
@@ -89,7 +83,6 @@ class TerminateOnNaNCallback(Callback):
     order, run_lr_find = -9, False
     def __init__(self): self.stopped_at = None
     def before_fit(self): self.stopped_at = None
-
     def after_loss(self):
         loss = self.loss
         if loss is None or bool(torch.isfinite(loss.detach()).all()): return
@@ -107,7 +100,6 @@ class CSVLogger(Callback):
     order, run_lr_find = 55, False
     def __init__(self, fname='history.csv', append=False):
         self.fname, self.append, self.file, self._out = Path(fname), append, None, None
-
     def before_fit(self):
         self.file, self._written = self.path/self.fname, 0
         if rank_distrib() != 0: return
@@ -117,9 +109,7 @@ class CSVLogger(Callback):
         self._csv = csv.writer(self._out)
         if header: self._csv.writerow(self.recorder.metric_names)
         self._out.flush()
-
     def after_epoch(self): self._write_rows()
-
     def _write_rows(self):
         "Write the recorder's rows not in the file yet (after a resume: the interrupted run's too)."
         if self._out is None: return
@@ -132,7 +122,6 @@ class CSVLogger(Callback):
         self._write_rows()  # a resumed fit that had finished runs no epoch: its history is all restored rows
         if self._out is not None: self._out.close()
         self._out = None
-
     def read_log(self):
         "The file as a DataFrame."
         return pd.read_csv(self.file)

@@ -20,16 +20,12 @@ from .learner import Callback, CancelBatchException, CancelStepException, Learne
 class GradientAccumulation(Callback):
     "Step the optimizer every `n_acc` training batches, on the mean gradient of their items; schedules count steps."
     order, run_valid, run_lr_find = 6, False, False
-
     def __init__(self, n_acc=2):
         self.n_acc, self._items, self._nominal = whole_number('n_acc', n_acc, 1), 0, 0
-
     def before_fit(self):
         self.learn.steps_per_epoch = math.ceil(len(self.dls.train) / self.n_acc)
         self.learn.train_iter = self.start_epoch * self.steps_per_epoch
-
     def before_train(self): self._items = 0
-
     @property
     def stepping(self):
         "Whether the optimizer steps after the current training batch: the last of its group, or of the epoch."
@@ -46,7 +42,6 @@ class GradientAccumulation(Callback):
         if not self.stepping: raise CancelBatchException()  # no step, no zero_grad: the gradients add up
         if self._items != self._nominal: _scale_grads(self.model, self._nominal / self._items)
         self._items = 0
-
     def after_train(self):
         if self._items: self.opt.zero_grad()  # training stopped inside a group: its gradients are dropped
         self._items = 0
@@ -60,7 +55,6 @@ def _scale_grads(model, factor):
 class GradientClip(Callback):
     "Clip the gradients' total norm to `max_norm` before each optimizer step (after unscaling, in float16)."
     order, run_valid = 11, False
-
     def __init__(self, max_norm=1., norm_type=2.):
         self.max_norm = positive_number('GradientClip: max_norm', max_norm)
         self.norm_type, self.last_norm = norm_type, None
@@ -88,7 +82,6 @@ def _device_type(model):
 class MixedPrecision(Callback):
     "Forward passes under `torch.autocast(dtype)`; for float16 a `GradScaler` scales the loss, skips overflowing steps."
     order = 10
-
     def __init__(self, dtype='fp16', scaler=None, **scaler_kwargs):
         self.dtype = _DTYPES.get(dtype, dtype)
         if self.dtype not in (torch.float16, torch.bfloat16):
@@ -110,9 +103,7 @@ class MixedPrecision(Callback):
         if self._state is not None: scaler.load_state_dict(self._state)
         self._state = None
         return scaler
-
     def before_validate(self): self._device = _device_type(self.model)
-
     def before_batch(self):
         self._remove_hooks()
         model, ctx = self.model, torch.autocast(self._device, dtype=self.dtype)
@@ -123,14 +114,11 @@ class MixedPrecision(Callback):
         ctx.__exit__(None, None, None)
         self._remove_hooks()
         return None if output is None else tree_map(_to_float, output)
-
     def _remove_hooks(self):
         for h in self._hooks: h.remove()
         self._hooks = ()
-
     def before_backward(self):
         if self.scaler is not None: self.learn.loss_grad = self.scaler.scale(self.loss_grad)
-
     def before_step(self):
         if self.scaler is None: return
         probe = _StepProbe(self.opt)
@@ -138,21 +126,16 @@ class MixedPrecision(Callback):
         if not probe.stepped:
             self.n_skipped += 1
             raise CancelStepException()
-
     def after_step(self):
         if self.scaler is not None: self.scaler.update()
-
     def after_batch(self): self._remove_hooks()
-
     def after_fit(self):
         self._remove_hooks()
         self._depth = max(self._depth - 1, 0)
         if self._depth and self._outer: self.scaler, self.n_skipped = self._outer.pop()
-
     def state_dict(self):
         "The scaler's state (its factor and growth tracker), for a checkpoint; empty without a scaler."
         return {} if self.scaler is None else self.scaler.state_dict()
-
     def load_state_dict(self, state):
         "Load `state` (a `state_dict()`) into the running fit's scaler, or, between fits, into the next fit's."
         if self._depth and self.scaler is not None and state: self.scaler.load_state_dict(state)
