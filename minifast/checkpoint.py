@@ -218,7 +218,7 @@ def restore(self:Learner, snap):
     "Put the learner back exactly as it was when `snap = self.snapshot()` was taken."
     self.remove_cbs(list(self.cbs))
     self.add_cbs([cb for cb, _ in snap['cbs']])
-    for cb, run in snap['cbs']: cb.__dict__['_run'] = run
+    for cb, run in snap['cbs']: cb.run = run
     self.model.load_state_dict(snap['state']['model'])
     for module, training in zip(self.model.modules(), snap['modes']): module.training = training
     self.opt = snap['opt']
@@ -348,7 +348,7 @@ class CheckpointCallback(Callback):
         if (self.every_n_epochs and done % self.every_n_epochs == 0) or done >= self.n_epoch: self._write(done, 0)
     def after_cancel_fit(self):
         "A fit cancelled after an epoch ended (early stopping comes before us): write that end, unless written already."
-        ended = hasattr(self.learn, 'recorder') and self.recorder.row_of(self.epoch) is not None
+        ended = hasattr(self, 'recorder') and self.recorder.row_of(self.epoch) is not None
         if ended and (self.epoch + 1, 0) not in self.written: self._write(self.epoch + 1, 0)
 
     def _write(self, epoch, batch, epoch_rng=None):
@@ -405,7 +405,7 @@ class ResumeCallback(Callback):
                              'batches: resume with the same fit call, data and batch size')
         saved = state['callbacks'].get('recorder')
         names = ['epoch', 'train_loss', 'valid_loss', *[metric_name(m) for m in self.metrics], 'time']
-        if saved is not None and hasattr(self.learn, 'recorder') and saved['metric_names'] != names:
+        if saved is not None and hasattr(self, 'recorder') and saved['metric_names'] != names:
             raise ValueError(f'ResumeCallback: {file} recorded the columns {saved["metric_names"]}, and this fit has '
                              f'{names}: use the same metrics')
         cuda = state['rng'].get('cuda')

@@ -191,7 +191,7 @@ class DistributedTrainer(Callback):
 
     def before_batch(self):
         if self.ddp is None: return
-        acc = getattr(self.learn, 'gradient_accumulation', None)
+        acc = getattr(self, 'gradient_accumulation', None)
         self.ddp.require_backward_grad_sync = acc is None or not acc.run or acc.stepping
     def after_loss(self):
         if self.loss is None: return
@@ -200,7 +200,7 @@ class DistributedTrainer(Callback):
     def before_validate(self):
         if self._depth: self.learn.model = self.module
     def after_validate(self):
-        if self._depth and hasattr(self.learn, 'recorder'): self.recorder.reduce_valid(self._all_reduce)
+        if self._depth and hasattr(self, 'recorder'): self.recorder.reduce_valid(self._all_reduce)
     def after_fit(self):
         self._depth = max(self._depth - 1, 0)
         if self._models: self.learn.model = self._models.pop()  # an inner fit cancelled in training leaves the wrapper

@@ -157,7 +157,7 @@ class ProgressCallback(Callback):
 
     def after_batch(self):
         self.pbar.update(self.iter + 1)
-        if self.training and time.monotonic() >= self._next_comment and hasattr(self.learn, 'recorder'):
+        if self.training and time.monotonic() >= self._next_comment and hasattr(self, 'recorder'):
             self.pbar.comment = f'{self.recorder.smooth_loss:.4f}'
             self._next_comment = time.monotonic() + 0.5
     def after_train(self): self._close_bar()

@@ -44,7 +44,7 @@ class LRFinder(ParamScheduler):
         self.stop_div, self.stop_factor, self.lrs, self.losses = stop_div, stop_factor, [], []
 
     def before_fit(self):
-        if not hasattr(self.learn, 'recorder'): raise ValueError('LRFinder needs a Recorder, for the smoothed loss')
+        if not hasattr(self, 'recorder'): raise ValueError('LRFinder needs a Recorder, for the smoothed loss')
         super().before_fit()
         self.lrs, self.losses, self._best = [], [], math.inf
     def before_validate(self): raise CancelValidException()

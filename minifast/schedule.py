@@ -147,8 +147,6 @@ def plot_scheds(scheds, n_epoch, steps_per_epoch):
     return plot_panels({name: sched_values(s, n_epoch, steps_per_epoch) for name, s in scheds.items()})
 
 # %% ../nbs/04_schedule.ipynb #46cfed97
-_CLOCK_INDEX = {'pos': 0, 'step': 1, 'epoch': 2}
-
 class ParamScheduler(Callback):
     "Sets hyper-parameters from schedules (`scheds`: name -> schedule) before every training batch."
     order, run_valid, run_lr_find = 60, False, False
@@ -161,19 +159,18 @@ class ParamScheduler(Callback):
         self.scheds, self._factors, self._plan = {name: as_schedule(s) for name, s in scheds.items()}, {}, []
 
     def before_fit(self):
-        opt, first_clocks = self.opt, (self.pct_train, self.train_iter, self.start_epoch)
-        n_groups = len(opt.param_groups)
+        opt, n_groups = self.opt, len(self.opt.param_groups)
         for name, sched in self.scheds.items():
             if hyper_slot(opt, name) is None:
                 raise ValueError(f'ParamScheduler: {type(opt).__name__} has no hyper-parameter {name!r} to schedule')
             if isinstance(sched, _PerGroup) and len(sched.scheds) != n_groups:
                 raise ValueError(f'ParamScheduler: {len(sched.scheds)} schedules for {name!r}, '
                                  f'for {n_groups} parameter groups')
-            group_values(name, sched(first_clocks[_CLOCK_INDEX[unit_of(sched)]]), n_groups, positive=False)
+            group_values(name, self._value(sched), n_groups, positive=False)
         self._replan()
+    def _value(self, sched): return sched(clock(unit_of(sched), self.train_iter, self.n_epoch, self.steps_per_epoch))
     def before_batch(self):
-        clocks = (self.pct_train, self.train_iter, self.epoch)
-        for set_values, sched, i in self._plan: set_values(sched(clocks[i]))
+        for set_values, sched in self._plan: set_values(self._value(sched))
     def scale(self, name, factor):
         "From the next batch on, multiply the values of `name`'s schedule by `factor` (to retune a running fit)."
         self.scheds[name] = ScaledSched(self.scheds[name], factor)
@@ -181,7 +178,7 @@ class ParamScheduler(Callback):
         self._replan()
     def _replan(self):
         if self.learn is not None and self.opt is not None:
-            self._plan = [(hyper_setter(self.opt, n), s, _CLOCK_INDEX[unit_of(s)]) for n, s in self.scheds.items()]
+            self._plan = [(hyper_setter(self.opt, n), s) for n, s in self.scheds.items()]
     def state_dict(self):
         "The state a checkpoint keeps: the factors `scale` applied to each schedule, in order."
         return {'factors': {name: list(fs) for name, fs in self._factors.items()}}

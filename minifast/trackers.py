@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['SaveModelCallback', 'EarlyStoppingCallback', 'TerminateOnNaNCallback', 'CSVLogger']
 
-# %% ../nbs/07_trackers.ipynb #0f7d1f99
+# %% ../nbs/07_trackers.ipynb #4266784f
 import csv
 from pathlib import Path
 

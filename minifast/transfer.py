@@ -81,8 +81,8 @@ class BnFreeze(Callback):
     "Unless `learn.train_bn`, keep the body's (`model[0]`) normalisation layers in eval mode while training."
     order = -5  # after TrainEvalCallback puts the whole model in train mode
     def before_train(self):
-        if getattr(self.learn, 'train_bn', True): return
-        for m in self.learn.model[0].modules():
+        if getattr(self, 'train_bn', True): return
+        for m in self.model[0].modules():
             if isinstance(m, NORM_TYPES): m.eval()
 
 @patch
