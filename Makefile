@@ -10,7 +10,7 @@ PETS ?= ../shared/data/oxford-pets-sample
 ARGS ?=
 USER_ENV := .venv-user
 
-.PHONY: demo test test-dev test-user bench reference
+.PHONY: demo test test-dev test-user lint export bench reference
 
 $(DEV)/.ready: settings.ini setup.py
 	test -x $(DEV)/bin/python || $(PYTHON) -m venv $(DEV)
@@ -23,9 +23,17 @@ demo: $(DEV)/.ready
 
 test: test-dev test-user
 
-test-dev: $(DEV)/.ready
+test-dev: lint
 	$(DEV)/bin/nbdev_test
 	$(DEV)/bin/pytest -q tests
+
+# Lines of at most 120 characters and pyflakes' checks (ruff.toml), on the library and on every notebook's code.
+lint: $(DEV)/.ready
+	$(DEV)/bin/ruff check minifast nbs
+
+# The notebooks are the source: `make export` writes minifast/ from them (nbdev_export, with __all__ fitting in 120 columns).
+export: $(DEV)/.ready
+	$(DEV)/bin/python tools/export.py
 
 # What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends.
 $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)

@@ -22,7 +22,7 @@ class Ready(Callback):
     "Says when a few checkpoints have been written."
     order = 95
     def after_batch(self):
-        if self.learn.training and self.learn.epoch == 1 and self.learn.iter == 2: print('READY', flush=True)
+        if self.training and self.epoch == 1 and self.iter == 2: print('READY', flush=True)
 
 # 4 MB of weights: writing the checkpoint after every batch is most of the work, so the interrupt most likely lands in a write
 model = nn.Sequential(nn.Linear(1, 1000), nn.Linear(1000, 1000), nn.Linear(1000, 1))

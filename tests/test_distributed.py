@@ -20,6 +20,7 @@ from minifast.core import rank_distrib
 from minifast.distributed import setup_distrib
 from minifast.learner import Callback, Learner
 from minifast.recorder import accuracy
+from minifast.test_utils import weights
 from minifast.training import GradientAccumulation
 from minifast.vision import ImageLoader
 import minifast.lr_find, minifast.schedule
@@ -67,10 +68,9 @@ class Items(Callback):
     def __init__(self): self.epochs, self.models = [], set()
     def before_epoch(self): self.epochs.append([])
     def before_batch(self):
-        self.models.add((self.learn.training, type(self.learn.model).__name__))
-        if self.learn.training: self.epochs[-1].append(self.learn.yb[0].tolist())
+        self.models.add((self.training, type(self.model).__name__))
+        if self.training: self.epochs[-1].append(self.yb[0].tolist())
 
-def weights(learn): return [p.detach().clone() for p in learn.model.parameters()]
 def summary(learn): return dict(weights=weights(learn), values=learn.recorder.values, losses=learn.recorder.losses)
 
 res = {}

@@ -12,7 +12,7 @@ from minifast.all import Callback, DataLoaders, Learner, synth_regression
 class Slow(Callback):
     "Slows training down and says when the second epoch is under way."
     def after_batch(self):
-        if self.learn.training and self.learn.epoch == 1 and self.learn.iter == 3: print('READY', flush=True)
+        if self.training and self.epoch == 1 and self.iter == 3: print('READY', flush=True)
         time.sleep(0.005)
 
 dls = DataLoaders.from_dsets(synth_regression(640), synth_regression(64, seed=1), bs=16)

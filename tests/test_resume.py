@@ -18,6 +18,7 @@ from minifast.checkpoint import CheckpointCallback, ResumeCallback
 from minifast.data import DataLoaders, synth_classification
 from minifast.learner import Callback, Learner
 from minifast.recorder import accuracy
+from minifast.test_utils import Seen
 
 role, path = sys.argv[1], Path(sys.argv[2])
 
@@ -31,13 +32,7 @@ class Slow(Callback):
     "Makes the batches of epoch 1 take a while, so that the kill lands in the middle of the epoch, between checkpoints."
     run_valid = False
     def after_batch(self):
-        if self.learn.epoch == 1: time.sleep(0.15)
-
-class Seen(Callback):
-    "The training batches the model ran on."
-    run_valid = False
-    def __init__(self): self.batches = []
-    def after_pred(self): self.batches.append((self.learn.epoch, self.learn.iter))
+        if self.epoch == 1: time.sleep(0.15)
 
 torch.manual_seed(42 if role == 'resume' else 0)  # the resumed model starts from other weights: they come from the checkpoint
 dls = DataLoaders.from_dsets(synth_classification(256, n_classes=3), synth_classification(64, n_classes=3, seed=1), bs=16)
