@@ -35,11 +35,12 @@ lint: $(DEV)/.ready
 export: $(DEV)/.ready
 	$(DEV)/bin/python tools/export.py
 
-# What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends.
+# What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends (and a Jupyter
+# kernel, as a notebook user has, for tests/test_notebook_kernel.py).
 $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	test -x $(USER_ENV)/bin/python || $(PYTHON) -m venv $(USER_ENV)
 	$(USER_ENV)/bin/pip install --quiet '$(TORCH)'
-	$(USER_ENV)/bin/pip install --quiet '.[pretrained]' pytest
+	$(USER_ENV)/bin/pip install --quiet '.[pretrained]' pytest ipykernel nbclient
 	$(USER_ENV)/bin/pip install --quiet --no-deps --force-reinstall .
 	touch $@
 

@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['default_device', 'tree_map', 'device_mover', 'to_device', 'detach', 'to_cpu', 'cpu_copy', 'find_bs',
            'even_mults', 'get_rng_state', 'set_rng_state', 'whole_number', 'positive_number', 'fraction',
-           'one_of', 'num_distrib', 'rank_distrib', 'distrib_barrier', 'print0', 'data_dir', 'keep_memory']
+           'one_of', 'num_distrib', 'rank_distrib', 'distrib_barrier', 'print0', 'new_figure', 'show_figure',
+           'data_dir', 'keep_memory']
 
 # %% ../nbs/00_core.ipynb #b400e62d
-import ctypes, math, numbers, operator, os, random
+import ctypes, io, math, numbers, operator, os, random
 from functools import partial
 from pathlib import Path
 
@@ -136,6 +137,30 @@ def distrib_barrier():
 def print0(msg):
     "Print `msg` on the process of rank 0 only."
     if rank_distrib() == 0: print(msg)
+
+# %% ../nbs/00_core.ipynb #5a1e0c11
+def new_figure(nrows=1, ncols=1, figsize=None, ax=None, **kwargs):
+    "A figure and axes for a plot, outside pyplot (nothing shows twice or pops up); or your `ax` and its figure."
+    if ax is not None: return ax.figure, ax
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=figsize, layout=kwargs.pop('layout', None))
+    return fig, fig.subplots(nrows, ncols, **kwargs)
+
+def show_figure(fig, fname=None, dpi=None, format='png'):
+    "Save `fig` to `fname` if given; in a notebook, show it now, once (pyplot's figures are pyplot's to show)."
+    if fname is not None: fig.savefig(fname, dpi=dpi, bbox_inches='tight')
+    if fig.canvas.manager is not None or not _in_notebook(): return
+    from IPython.display import Image, display
+    picture = io.BytesIO()
+    fig.savefig(picture, format=format, dpi=dpi, bbox_inches='tight')
+    display(Image(picture.getvalue(), format=format))
+
+def _in_notebook():
+    "Whether this runs where IPython shows pictures: a kernel (Jupyter, VS Code), not a terminal or a script."
+    try: from IPython import get_ipython
+    except ImportError: return False
+    shell = get_ipython()
+    return shell is not None and type(shell).__name__ != 'TerminalInteractiveShell'
 
 # %% ../nbs/00_core.ipynb #ebc86495
 def data_dir():

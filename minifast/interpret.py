@@ -6,13 +6,13 @@
 __all__ = ['confusion_matrix', 'balanced_accuracy', 'ClassificationInterpretation']
 
 # %% ../nbs/11_interpret.ipynb #1bf6cd4e
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from fastcore.basics import patch
 from torch.utils.data import RandomSampler
 
 from . import checkpoint  # noqa: F401 (Learner.get_preds)
+from .core import new_figure, show_figure
 from .learner import Learner
 from .vision import show_images
 
@@ -84,11 +84,11 @@ class ClassificationInterpretation:
         "The `k` largest losses and the indices of their items."
         return self.losses.topk(min(k, len(self.losses)))
 
-    def plot_confusion_matrix(self, fname=None, figsize=None):
-        "The confusion matrix as an image, counts written in non-empty cells; saved to `fname` if given."
+    def plot_confusion_matrix(self, fname=None, figsize=None, dpi=None, ax=None):
+        "The confusion matrix as an image, counts written in non-empty cells, shown once; returns the axes."
         cm, n = self.confusion_matrix().numpy(), len(self.vocab)
         figsize = figsize or (max(4, n / 3), max(4, n / 3))
-        fig, ax = plt.subplots(figsize=figsize)
+        fig, ax = new_figure(figsize=figsize, ax=ax)
         ax.imshow(cm, cmap='Blues')
         ax.set_xticks(range(n), self.vocab, rotation=90, fontsize=8); ax.set_yticks(range(n), self.vocab, fontsize=8)
         ax.set_xlabel('predicted'); ax.set_ylabel('actual')
@@ -97,8 +97,8 @@ class ClassificationInterpretation:
                     color='white' if cm[a, p] > cm.max() / 2 else 'black')
         ax.set_title(f'accuracy {self.accuracy:.3f}, balanced {self.balanced_accuracy:.3f}')
         fig.tight_layout()
-        if fname is not None: fig.savefig(fname, dpi=100)
-        return fig
+        show_figure(fig, fname, dpi=dpi)
+        return ax
 
     def plot_top_losses(self, k=9, fname=None):
         "The `k` items with the largest losses: predicted / actual class, loss, probability of the actual class."
@@ -106,10 +106,8 @@ class ClassificationInterpretation:
         titles = [f'{self.vocab[self.preds[i]]} / {self.vocab[self.targs[i]]}\n'
                   f'{l:.2f} / {self.probs[i, self.targs[i]]:.2f}'
                   for l, i in zip(losses.tolist(), idxs.tolist())]
-        fig = show_images([_item_image(self.dl.ds, i) for i in idxs.tolist()], titles)
-        fig.suptitle('predicted / actual, loss / probability of actual', fontsize=10); fig.tight_layout()
-        if fname is not None: fig.savefig(fname, dpi=80)
-        return fig
+        return show_images([_item_image(self.dl.ds, i) for i in idxs.tolist()], titles, fname=fname,
+                           suptitle='predicted / actual, loss / probability of actual')
 
 @patch
 def show_results(self:Learner, max_n=9, fname=None):
@@ -118,9 +116,7 @@ def show_results(self:Learner, max_n=9, fname=None):
     xb, yb = next(iter(dl))
     probs = self.get_preds(dl=[(xb[:max_n], yb[:max_n])])[0]
     vocab = self.dls.vocab
-    titles = [f'{vocab[p]}\n(actual {vocab[y]})' for p, y in zip(probs.argmax(1).tolist(), yb[:max_n].tolist())]
-    fig = show_images(dl.decode(xb[:max_n]), titles)
-    for ax, p, y in zip(fig.axes, probs.argmax(1).tolist(), yb[:max_n].tolist()):
-        ax.title.set_color('green' if p == y else 'red')
-    if fname is not None: fig.savefig(fname, dpi=80)
-    return fig
+    pairs = list(zip(probs.argmax(1).tolist(), yb[:max_n].tolist()))
+    titles = [f'{vocab[p]}\n(actual {vocab[y]})' for p, y in pairs]
+    colors = ['green' if p == y else 'red' for p, y in pairs]
+    return show_images(dl.decode(xb[:max_n]), titles, fname=fname, title_colors=colors)

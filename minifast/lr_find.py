@@ -14,10 +14,9 @@ from functools import partial
 import numpy as np
 import torch
 from fastcore.basics import patch
-from matplotlib.figure import Figure
 
 from . import checkpoint  # noqa: F401 (Learner.snapshot and restore)
-from .core import whole_number
+from .core import new_figure, show_figure, whole_number
 from .learner import Callback, CancelFitException, CancelValidException, Learner
 from .optim import group_values, param_groups
 from .recorder import Recorder
@@ -147,14 +146,6 @@ class LRFindResult:
 
 def _func_name(f): return (f.func if isinstance(f, partial) else f).__name__
 
-def _show(fig):
-    "Show `fig` inline when running under IPython (a notebook); elsewhere do nothing."
-    try:
-        from IPython import get_ipython
-        from IPython.display import display
-    except ImportError: return
-    if get_ipython() is not None: display(fig)
-
 @patch
 def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,),
             stop_factor=4., linear=False):
@@ -180,7 +171,7 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     suggestions = {_func_name(f): f(torch.tensor(lrs), torch.tensor(losses), num_it) for f in funcs}
     result = LRFindResult(finder.lrs, finder.losses, suggestions, num_it)
     if recorder is not None: recorder.lr_finds.append(result)
-    if show_plot and recorder is not None: _show(recorder.plot_lr_find(result=result))
+    if show_plot and recorder is not None: recorder.plot_lr_find(result=result)
     return namedtuple('SuggestedLRs', list(suggestions), rename=True)(*[lr for lr, _ in suggestions.values()])
 
 # %% ../nbs/06_lr_find.ipynb #8f1338cb
@@ -189,41 +180,37 @@ def _lr_find_result(recorder, result):
     if not recorder.lr_finds: raise ValueError('No LR range test recorded yet: run learn.lr_find() first')
     return recorder.lr_finds[-1]
 
-def _finish(fig, fname):
-    if fname is not None: fig.savefig(fname)
-    return fig
-
 @patch
-def plot_lr_find(self:Recorder, suggestions=True, skip_end=5, fname=None, result=None):
-    "Loss against learning rate (log axis) of an LR range test, each suggestion marked and named; returns the figure."
+def plot_lr_find(self:Recorder, suggestions=True, skip_end=5, fname=None, result=None, ax=None):
+    "Loss against learning rate (log axis) of an LR range test, each suggestion marked and named; returns the axes."
     result = _lr_find_result(self, result)
     n = len(result.lrs) - skip_end if skip_end else len(result.lrs)
-    fig = Figure(figsize=(6, 4))
-    ax = fig.subplots()
+    fig, ax = new_figure(figsize=(6, 4), ax=ax)
     ax.plot(result.lrs[:n], result.losses[:n])
     marks = result.suggestions if suggestions is True else (suggestions or {})
     for (name, (lr, (x, y))), color in zip(marks.items(), ['C1', 'C2', 'C3', 'C4', 'C5', 'C6']):
         if math.isfinite(x): ax.plot(x, y, 'o', color=color, markersize=8, label=f'{name}: {lr:.2e}')
     ax.set(xscale='log', xlabel='learning rate', ylabel='loss (smoothed)')
     if marks: ax.legend()
-    return _finish(fig, fname)
+    show_figure(fig, fname)
+    return ax
 
 @patch
-def plot_loss_change(self:Recorder, sma=1, n_skip=0, y_lim=None, fname=None, result=None):
-    "The smoothed loss's change per batch (averaged over `sma`) against the learning rate (log axis); the figure."
+def plot_loss_change(self:Recorder, sma=1, n_skip=0, y_lim=None, fname=None, result=None, ax=None):
+    "The smoothed loss's change per batch (averaged over `sma`) against the learning rate (log axis); the axes."
     result = _lr_find_result(self, result)
     sma, n_skip = whole_number('sma', sma, 1), whole_number('n_skip', n_skip)
     losses, lrs = np.asarray(result.losses), np.asarray(result.lrs)
     if sma + n_skip >= len(losses):
         raise ValueError(f'plot_loss_change: {len(losses)} batches are too few for sma={sma} and n_skip={n_skip}')
     change = (losses[sma:] - losses[:-sma]) / sma
-    fig = Figure(figsize=(6, 4))
-    ax = fig.subplots()
+    fig, ax = new_figure(figsize=(6, 4), ax=ax)
     ax.plot(lrs[sma:][n_skip:], change[n_skip:])
     ax.axhline(0, color='grey', linewidth=0.5)
     ax.set(xscale='log', xlabel='learning rate', ylabel=f'loss change per batch (SMA {sma})')
     if y_lim is not None: ax.set_ylim(*y_lim)
-    return _finish(fig, fname)
+    show_figure(fig, fname)
+    return ax
 
 # %% ../nbs/06_lr_find.ipynb #d182773c
 class LRRetune(Callback):

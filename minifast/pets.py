@@ -119,8 +119,8 @@ class _Timer:
 
 def _save_phase(learn, out, i):
     "Save fit number `i`'s loss and schedule plots; its per-epoch history as records."
-    learn.recorder.plot_loss().savefig(out/f'loss_{i}.png', dpi=90)
-    learn.recorder.plot_sched().savefig(out/f'schedule_{i}.png', dpi=90)
+    learn.recorder.plot_loss(fname=out/f'loss_{i}.png')
+    learn.recorder.plot_sched(fname=out/f'schedule_{i}.png')
     return [dict(phase=i, **row) for row in learn.recorder.history.to_dict('records')]
 
 def _data_folder(data):

@@ -13,9 +13,8 @@ import numpy as np
 import pandas as pd
 import torch
 from fastprogress.fastprogress import format_time
-from matplotlib.figure import Figure
 
-from .core import find_bs
+from .core import find_bs, new_figure, show_figure
 from .learner import Callback, Learner, _n_batches, _note, _shapes, _snake
 from .optim import hyper_names, hyper_slot
 
@@ -138,17 +137,17 @@ class Recorder(Callback):
         self._smoothed[:], self._avg, self.iters[:] = state['losses'], state['avg'], state['iters']
         self.rows[:], self.metric_names = [dict(r) for r in state['rows']], list(state['metric_names'])
 
-    def plot_loss(self, skip_start=5, with_valid=True):
-        "Plot the smoothed training loss per batch (after `skip_start`) and the validation loss per epoch; a figure."
-        fig = Figure(figsize=(6, 4))
-        ax = fig.subplots()
+    def plot_loss(self, skip_start=5, with_valid=True, fname=None, ax=None):
+        "Plot the smoothed training loss per batch (after `skip_start`) and the validation loss per epoch; the axes."
+        fig, ax = new_figure(figsize=(6, 4), ax=ax)
         ax.plot(range(skip_start + 1, len(self.losses) + 1), self.losses[skip_start:], label='train')
         if with_valid and self.rows:
             points = [(i, r['valid_loss']) for i, r in zip(self.iters, self.rows) if i >= skip_start]
             if points: ax.plot(*zip(*points), marker='o', label='valid')
         ax.set(xlabel='training batches done', ylabel='loss')
         ax.legend()
-        return fig
+        show_figure(fig, fname)
+        return ax
 
 # %% ../nbs/03a_recorder.ipynb #5c7d0a21
 #| eval: false

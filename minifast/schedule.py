@@ -14,9 +14,8 @@ from bisect import bisect_right
 
 import numpy as np
 from fastcore.basics import patch
-from matplotlib.figure import Figure
 
-from .core import fraction, one_of, positive_number, whole_number
+from .core import fraction, new_figure, one_of, positive_number, show_figure, whole_number
 from .learner import Callback, Learner, _listify
 from .optim import group_values, hyper_setter, hyper_slot, HYPERS
 from .recorder import Recorder
@@ -132,19 +131,20 @@ def sched_values(sched, n_epoch, steps_per_epoch):
     sched, n = as_schedule(sched), n_epoch * steps_per_epoch
     return np.array([sched(clock(unit_of(sched), k, n_epoch, steps_per_epoch)) for k in range(n)], dtype=float)
 
-def plot_panels(series, xlabel='training batch'):
-    "One panel per name in `series` (name -> values, a column per group), side by side; returns the figure."
-    fig = Figure(figsize=(4 * len(series), 3), layout='constrained')
-    for ax, (name, values) in zip(np.atleast_1d(fig.subplots(1, len(series))), series.items()):
+def plot_panels(series, xlabel='training batch', fname=None):
+    "One panel per name in `series` (name -> values, a column per group), side by side; returns the axes."
+    fig, axes = new_figure(1, len(series), figsize=(4 * len(series), 3), layout='constrained', squeeze=False)
+    for ax, (name, values) in zip(axes[0], series.items()):
         values = np.asarray(values)
         ax.plot(values)
         ax.set(title=name, xlabel=xlabel)
         if values.ndim == 2 and values.shape[1] > 1: ax.legend([f'group {i}' for i in range(values.shape[1])])
-    return fig
+    show_figure(fig, fname)
+    return axes[0]
 
-def plot_scheds(scheds, n_epoch, steps_per_epoch):
-    "Preview a dict of schedules (hyper-parameter -> schedule) over a fit: one panel each; returns the figure."
-    return plot_panels({name: sched_values(s, n_epoch, steps_per_epoch) for name, s in scheds.items()})
+def plot_scheds(scheds, n_epoch, steps_per_epoch, fname=None):
+    "Preview a dict of schedules (hyper-parameter -> schedule) over a fit: one panel each; returns the axes."
+    return plot_panels({name: sched_values(s, n_epoch, steps_per_epoch) for name, s in scheds.items()}, fname=fname)
 
 # %% ../nbs/04_schedule.ipynb #46cfed97
 class ParamScheduler(Callback):
@@ -202,9 +202,9 @@ class ScaledSched(Schedule):
 
 # %% ../nbs/04_schedule.ipynb #b2a8cc06
 @patch
-def plot_sched(self:Recorder):
-    "Plot each recorded hyper-parameter against the training batch, one panel each; returns the figure."
-    return plot_panels({'lr': self.lrs, **self.hps})
+def plot_sched(self:Recorder, fname=None):
+    "Plot each hyper-parameter that changed (and lr) against the training batch, one panel each; returns the axes."
+    return plot_panels({'lr': self.lrs, **self.hps}, fname=fname)
 
 # %% ../nbs/04_schedule.ipynb #fba00733
 def _momentums(moms):

@@ -13,14 +13,13 @@ __all__ = ['IMAGE_EXTENSIONS', 'SIZING_TFMS', 'imagenet_stats', 'get_image_files
 import math, os, random, re, warnings
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from .core import default_device, device_mover
+from .core import default_device, device_mover, new_figure, show_figure
 from .data import DataLoaders
 
 # %% ../nbs/08_vision.ipynb #27519a48
@@ -263,19 +262,21 @@ class ImageLoader:
         return x.clamp(0, 1)
 
 # %% ../nbs/08_vision.ipynb #a332d7d3
-def show_images(images, titles=None, ncols=None, figsize_per=2.2):
-    "A grid of images (float tensors (3, H, W) in [0, 1]) with optional titles; returns the matplotlib figure."
+def show_images(images, titles=None, ncols=None, figsize_per=2.2, fname=None, suptitle=None, title_colors=None):
+    "A grid of images (float tensors (3, H, W) in [0, 1]) with optional titles, shown once; returns the axes."
     n = len(images)
     ncols = ncols or min(n, math.ceil(math.sqrt(n)))
     nrows = math.ceil(n / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(figsize_per * ncols, figsize_per * nrows), squeeze=False)
+    fig, axes = new_figure(nrows, ncols, figsize=(figsize_per * ncols, figsize_per * nrows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis('off')
         if i >= n: continue
         ax.imshow(images[i].permute(1, 2, 0).cpu().numpy())
-        if titles is not None: ax.set_title(titles[i], fontsize=9)
+        if titles is not None: ax.set_title(titles[i], fontsize=9, color=(title_colors or ['black'] * n)[i])
+    if suptitle is not None: fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
-    return fig
+    show_figure(fig, fname, dpi=80, format='jpeg')
+    return axes
 
 class ImageDataLoaders(DataLoaders):
     "Training and validation `ImageLoader`s with the label `vocab`; the loss is cross-entropy."
@@ -290,12 +291,10 @@ class ImageDataLoaders(DataLoaders):
         return len(self.vocab)
 
     def show_batch(self, max_n=9, valid=False, fname=None):
-        "The first `max_n` images of a batch with their labels (augmented, for training); saved to `fname` if given."
+        "The first `max_n` images of a batch with their labels (augmented, for training), shown once; the axes."
         dl = self.valid if valid else self.train
         xb, yb = next(iter(dl))
-        fig = show_images(dl.decode(xb[:max_n]), [self.vocab[i] for i in yb[:max_n].tolist()])
-        if fname is not None: fig.savefig(fname, dpi=80)
-        return fig
+        return show_images(dl.decode(xb[:max_n]), [self.vocab[i] for i in yb[:max_n].tolist()], fname=fname)
 
 class DataBlock:
     "How to build `ImageDataLoaders`: `get_items(source)`, `get_y(item)`, `splitter(items)`, item and batch transforms."
