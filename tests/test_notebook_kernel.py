@@ -1,6 +1,6 @@
-"""The workflow in a real Jupyter kernel (ipykernel, driven by nbclient as Jupyter drives it), fresh, with no `%matplotlib`
-magic: every plotting cell shows exactly one picture, `lr_find` shows its curve before its suggestions, and fits show
-fastprogress's HTML bars and table."""
+"""The workflow in a real Jupyter kernel (ipykernel, driven by nbclient as Jupyter drives it), fresh, with no
+`%matplotlib` magic: every plotting cell shows exactly one picture, `lr_find` shows its curve before its suggestions, and
+fits show fastprogress's HTML bars and table."""
 import os
 
 import nbformat
@@ -14,7 +14,8 @@ import torch.nn.functional as F
 from torch import nn
 from minifast.all import *
 torch.manual_seed(0)
-dls = DataLoaders.from_dsets(synth_classification(512, n_classes=3), synth_classification(128, n_classes=3, seed=1), bs=32)
+train, valid = synth_classification(512, n_classes=3), synth_classification(128, n_classes=3, seed=1)
+dls = DataLoaders.from_dsets(train, valid, bs=32)
 learn = Learner(dls, nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 3)), F.cross_entropy, metrics=accuracy)
 '''
 VISION = '''

