@@ -185,7 +185,9 @@ def pets_source(data=None):
               f'from {url} into {dest}', flush=True)
     try: return untar_pets(), f'{_FULL_PETS}, in {dest}'
     except OfflineError as e:
-        reason = getattr(e.__cause__, 'reason', None) or str(e).splitlines()[0]
+        cause = e
+        while cause is not None and not hasattr(cause, 'reason'): cause = cause.__cause__  # down to the URLError
+        reason = cause.reason if cause is not None else str(e).splitlines()[0]
         _fail(f'no Pets data here, and the dataset\'s server cannot be reached ({reason}). Looked for --data, '
               f'$MINIFAST_DATA, shared/data/oxford-pets-sample at or above {Path.cwd()}, and {dest}. Either point '
               '--data (make demo PETS=...) at a local Oxford-IIIT Pet folder (with images/ and annotations/), or run '
