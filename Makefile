@@ -11,7 +11,7 @@ PETS ?=
 ARGS ?=
 USER_ENV := .venv-user
 
-.PHONY: demo test test-dev test-user lint export bench reference
+.PHONY: demo test test-dev test-user lint export outputs bench reference
 
 $(DEV)/.ready: settings.ini setup.py
 	test -x $(DEV)/bin/python || $(PYTHON) -m venv $(DEV)
@@ -35,6 +35,11 @@ lint: $(DEV)/.ready
 # The notebooks are the source: `make export` writes minifast/ from them (nbdev_export, with __all__ fitting in 120 columns).
 export: $(DEV)/.ready
 	$(DEV)/bin/python tools/export.py
+
+# The notebooks' outputs, as a user sees them: every notebook run in a real Jupyter kernel (13 min on 2 cores).
+outputs: $(DEV)/.ready
+	$(DEV)/bin/python tools/execute_nbs.py
+	$(DEV)/bin/nbdev_clean
 
 # What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends (and a Jupyter
 # kernel, as a notebook user has, for tests/test_notebook_kernel.py).

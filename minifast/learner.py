@@ -139,8 +139,8 @@ class ProgressCallback(Callback):
     order, mbar, pbar = 60, None, None
 
     def before_fit(self):
-        if not (master_bar is NBMasterBar or sys.stdout.isatty()):
-            self.run = False  # neither a notebook nor a terminal: the recorder prints the table, no bars
+        if self.mbar is not None or not (master_bar is NBMasterBar or sys.stdout.isatty()):
+            self.run = False  # a fit inside a fit, or neither a notebook nor a terminal (the table only): no bars
             return
         self.mbar = master_bar(range(self.start_epoch, self.n_epoch))
         self.mbar.on_iter_begin()
@@ -151,6 +151,7 @@ class ProgressCallback(Callback):
     def before_validate(self): self._launch()
     def _launch(self):
         n = _n_batches(self.dl)
+        if n == 0: return  # no batches (a learner without validation data): no bar, and no warning from fastprogress
         self.pbar = progress_bar(self.dl, total='noinfer' if n is None else n, parent=self.mbar, leave=False)
         self.pbar.update(0)
         self._next_comment = time.monotonic()

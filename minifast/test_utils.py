@@ -7,7 +7,7 @@ __all__ = ['weights', 'error_of', 'same', 'assert_close', 'in_child', 'Dropper',
            'resumable_learner', 'state_of', 'Died', 'Die', 'Seen', 'same_fit']
 
 # %% ../nbs/97_test_utils.ipynb #97a0c003
-import os, pickle
+import logging, os, pickle, sys
 
 import numpy as np
 import pandas as pd
@@ -45,12 +45,14 @@ def assert_close(actual, expected, rtol=1e-12, atol=0.):
     np.testing.assert_allclose(np.asarray(actual, dtype=float), np.asarray(expected, dtype=float), rtol=rtol, atol=atol)
 
 def in_child(f):
-    "Run `f()` in a forked child process; returns ('ok', result) or ('error', exception type, message)."
+    "Run `f()` in a forked child process, quietly; returns ('ok', result) or ('error', exception type, message)."
     r, w = os.pipe()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(r)
+            sys.stdout = sys.stderr = open(os.devnull, 'w')  # not the parent's streams (a kernel's cannot be used here)
+            logging.disable()
             torch.set_num_threads(1)  # OpenMP's threads do not survive a fork
             try: res = ('ok', f())
             except BaseException as e: res = ('error', type(e).__name__, str(e))

@@ -27,8 +27,18 @@ interp = ClassificationInterpretation.from_learner(vision)
 PLOTS = ['learn.recorder.plot_sched()', 'learn.recorder.plot_loss()', 'learn.recorder.plot_lr_find()',
          'learn.recorder.plot_loss_change()', 'pets.show_batch()', 'interp.plot_confusion_matrix()',
          'interp.plot_top_losses(4)', 'vision.show_results()']
-CELLS = {'setup': SETUP, 'lr_find': 'learn.lr_find()', 'fit': 'learn.fit_one_cycle(2, 1e-2)', 'vision': VISION,
-         **{code: code for code in PLOTS}}
+NESTED = '''
+class RetuneAfterFirstEpoch(Callback):
+    "lr_find from inside a fit: a fit inside a fit, under the outer fit's bars."
+    run_lr_find = False  # sits out the sweep it starts
+    def after_epoch(self):
+        if self.epoch == 0: self.suggestion = self.learn.lr_find(show_plot=False)
+learn.fit(2, cbs=(retune := RetuneAfterFirstEpoch()))
+print(len(learn.recorder.values), retune.suggestion.valley > 0)
+'''
+NO_VALID = 'Learner(DataLoaders(dls.train), nn.Linear(2, 3), F.cross_entropy).fit(1)'
+CELLS = {'setup': SETUP, 'lr_find': 'learn.lr_find()', 'fit': 'learn.fit_one_cycle(2, 1e-2)', 'nested': NESTED,
+         'no_valid': NO_VALID, 'vision': VISION, **{code: code for code in PLOTS}}
 
 
 def pictures(cell): return [o for o in cell.outputs if {'image/png', 'image/jpeg'} & set(o.get('data', {}))]
@@ -50,4 +60,8 @@ def test_each_plot_shows_once_in_a_real_kernel(tmp_path, monkeypatch):
     html = ''.join(o.get('data', {}).get('text/html', '') for o in cells['fit'].outputs)
     assert '<progress' in html and '<table' in html and 'accuracy' in html  # fastprogress's bars and the epoch table
     assert not pictures(cells['fit'])
+    assert not [o for o in cells['no_valid'].outputs if o.output_type == 'stream'], cells['no_valid'].outputs  # no warning
+    nested = cells['nested'].outputs
+    assert '<progress' in ''.join(o.get('data', {}).get('text/html', '') for o in nested)
+    assert [o.text for o in nested if o.output_type == 'stream'] == ['2 True\n']  # both epochs ran, the sweep answered
     assert os.listdir(tmp_path) == []  # nothing written beside the notebook
