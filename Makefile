@@ -28,11 +28,13 @@ test-dev: lint
 	$(DEV)/bin/nbdev_test
 	$(DEV)/bin/pytest -q tests
 
-# Lines of at most 120 characters and pyflakes' checks (ruff.toml), on the library and on every notebook's code.
+# Lines of at most 120 characters and pyflakes' checks (ruff.toml), on the library, on every notebook's code, and on
+# tests/, tools/ and bench/.
 lint: $(DEV)/.ready
-	$(DEV)/bin/ruff check minifast nbs
+	$(DEV)/bin/ruff check minifast nbs tests tools bench
 
-# The notebooks are the source: `make export` writes minifast/ from them (nbdev_export, with __all__ fitting in 120 columns).
+# The notebooks are the source: `make export` writes minifast/ from them (nbdev_export, with __all__ fitting in
+# 120 columns).
 export: $(DEV)/.ready
 	$(DEV)/bin/python tools/export.py
 
@@ -51,22 +53,25 @@ $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	touch $@
 
 test-user: $(USER_ENV)/.ready
-	cd /tmp && $(CURDIR)/$(USER_ENV)/bin/python -c "import minifast, fastcore; print('user env: minifast from', minifast.__file__, '| fastcore', fastcore.__version__); assert 'site-packages' in minifast.__file__"
+	cd /tmp && $(CURDIR)/$(USER_ENV)/bin/python -c "import minifast, fastcore; \
+	print('user env: minifast from', minifast.__file__, '| fastcore', fastcore.__version__); \
+	assert 'site-packages' in minifast.__file__"
 	$(USER_ENV)/bin/pytest -q -m 'not nbdev' -p no:cacheprovider tests
 
 bench: $(DEV)/.ready
 	$(DEV)/bin/python bench/bench_loop.py
 	$(DEV)/bin/python bench/bench_pipeline.py --model
 
-# The reference traces the schedule tests compare against (tests/reference/*.json): fastai's and Keras's own schedules,
-# recorded in an environment of their own (fastai needs fastcore 2; its torchvision and spaCy are not needed for schedules).
+# The reference traces the schedule tests compare against (tests/reference/*.json): fastai's and Keras's own
+# schedules, recorded in an environment of their own (fastai needs fastcore 2; its torchvision and spaCy are not
+# needed for schedules).
 REF_ENV := .venv-ref
 $(REF_ENV)/.ready:
 	test -x $(REF_ENV)/bin/python || $(PYTHON) -m venv $(REF_ENV)
 	$(REF_ENV)/bin/pip install --quiet '$(TORCH)'
 	$(REF_ENV)/bin/pip install --quiet --no-deps fastai==2.8.12
-	$(REF_ENV)/bin/pip install --quiet 'fastcore>=2.2.22' fastdownload fasttransform 'plum-dispatch<2.10' cloudpickle requests \
-		pyyaml scipy scikit-learn fastprogress pandas matplotlib pillow keras==3.15.1
+	$(REF_ENV)/bin/pip install --quiet 'fastcore>=2.2.22' fastdownload fasttransform 'plum-dispatch<2.10' cloudpickle \
+		requests pyyaml scipy scikit-learn fastprogress pandas matplotlib pillow keras==3.15.1
 	touch $@
 
 reference: $(REF_ENV)/.ready

@@ -42,7 +42,8 @@ def loaders(x, y, n_valid, bs):
 
 def small_cnn():
     return nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.ReLU(), nn.Conv2d(16, 32, 3, 2, 1), nn.ReLU(),
-                         nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+                         nn.Conv2d(32, 64, 3, 2, 1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
+                         nn.Linear(64, 10))
 
 
 def case(name, model, x, y, n_valid, n_epoch, rounds):
@@ -66,7 +67,8 @@ def case(name, model, x, y, n_valid, n_epoch, rounds):
     per_batch = {k: 1e6 * statistics.median(v) / n_batches for k, v in times.items()}
     print(f'{name}: plain {per_batch["plain"]:.0f} us/batch, minifast {per_batch["minifast"]:.0f} us/batch '
           f'({per_batch["minifast"] - per_batch["plain"]:+.0f}); '
-          f'ratio minifast/plain: median {statistics.median(ratios):.3f}, fastest runs {min(times["minifast"]) / min(times["plain"]):.3f} '
+          f'ratio minifast/plain: median {statistics.median(ratios):.3f}, '
+          f'fastest runs {min(times["minifast"]) / min(times["plain"]):.3f} '
           f'({rounds} rounds of {n_epoch} epochs x {len(train_dl)}+{len(valid_dl)} batches)')
     return statistics.median(ratios)
 

@@ -1,16 +1,15 @@
-"""How fast does minifast turn photos into 224x224 training batches? Against a fastai-equivalent pipeline, in the same run.
+"""How fast does minifast turn photos into 224x224 training batches? Against a fastai-equivalent pipeline, in one run.
 
-minifast: draft-mode JPEG decode sized for the crop, random-resized-crop + flip in one PIL resize per item, uint8 collation,
-then float conversion, colour jitter and normalisation per batch.
-fastai-like (what `Resize(460)` + `aug_transforms(size=224, min_scale=0.75)` do, built from the same libraries, no fastai):
-full PIL decode, a random square crop resized to 460x460 per item, uint8 collation, then per batch one `grid_sample` that
-applies a random flip, rotation, zoom and a random crop to 224, brightness/contrast, normalisation.
+minifast: draft-mode JPEG decode sized for the crop, random-resized-crop + flip in one PIL resize per item, uint8
+collation, then float conversion, colour jitter and normalisation per batch.
+fastai-like (what `Resize(460)` + `aug_transforms(size=224, min_scale=0.75)` do, built from the same libraries, no
+fastai): full PIL decode, a random square crop resized to 460x460 per item, uint8 collation, then per batch one
+`grid_sample` that applies a random flip, rotation, zoom and a random crop to 224, brightness/contrast, normalisation.
 
-Both read the same Oxford-IIIT Pets training images through torch DataLoaders with the same batch size and number of workers;
-rounds alternate which goes first. Reported: images per second, the ratio minifast/fastai-like (median of paired rounds).
-With --model, also the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept, as in the demo's
-first phase) against the
-time each loader adds when it feeds that step: does data loading keep up?
+Both read the same Oxford-IIIT Pets training images through torch DataLoaders with the same batch size and number of
+workers; rounds alternate which goes first. Reported: images per second, the ratio minifast/fastai-like (median of
+paired rounds). With --model, also the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept,
+as in the demo's first phase) against the time each loader adds when it feeds that step: does data loading keep up?
 
     python bench/bench_pipeline.py [--rounds 5] [--workers N] [--model]
     python bench/bench_pipeline.py --quick      # a smoke run
@@ -50,7 +49,7 @@ class FullDecodeResize460(Dataset):
 
 
 def affine_batch(x, size=224, min_scale=0.75, max_rotate=10., max_zoom=1.1, brightness=0.2, contrast=0.2):
-    "fastai's aug_transforms on a batch: one grid_sample for flip, rotation, zoom and random crop to `size`, then lighting."
+    "fastai's aug_transforms on a batch: one grid_sample (flip, rotation, zoom, random crop to `size`), then lighting."
     n = x.shape[0]
     x = x.float().div_(255)
     angle = (torch.rand(n) * 2 - 1) * math.radians(max_rotate)
@@ -62,7 +61,8 @@ def affine_batch(x, size=224, min_scale=0.75, max_rotate=10., max_zoom=1.1, brig
     grid = F.affine_grid(theta, (n, 3, size, size), align_corners=False)
     x = F.grid_sample(x, grid, mode='bilinear', padding_mode='reflection', align_corners=False)
     mean = x.mean((1, 2, 3), keepdim=True)
-    x = ((x - mean) * (1 + (torch.rand(n, 1, 1, 1) * 2 - 1) * contrast) + mean + (torch.rand(n, 1, 1, 1) * 2 - 1) * brightness)
+    x = ((x - mean) * (1 + (torch.rand(n, 1, 1, 1) * 2 - 1) * contrast) + mean
+         + (torch.rand(n, 1, 1, 1) * 2 - 1) * brightness)
     m, s = (torch.tensor(v).view(1, 3, 1, 1) for v in imagenet_stats)
     return (x.clamp(0, 1) - m) / s, None
 
@@ -87,7 +87,7 @@ def epoch_time(dl, step=None):
 
 
 def frozen_step(bs):
-    "A training step of EfficientNet-Lite0 with its body frozen (a new linear head trains), the work fine_tune starts with."
+    "A training step of EfficientNet-Lite0, body frozen and a new linear head training: the work fine_tune starts with."
     from minifast.models import efficientnet_lite0
     model = efficientnet_lite0(pretrained=False, n_out=37)
     body, head = model[0].eval(), model[1]  # a frozen body with its BatchNorm statistics kept, as the demo trains it
@@ -105,7 +105,8 @@ def main():
     parser.add_argument('--rounds', type=int, default=5)
     parser.add_argument('--bs', type=int, default=32)
     parser.add_argument('--workers', type=int, default=default_workers())
-    parser.add_argument('--model', action='store_true', help='also compare the loaders with a frozen-body training step')
+    parser.add_argument('--model', action='store_true',
+                        help='also compare the loaders with a frozen-body training step')
     parser.add_argument('--quick', action='store_true', help='a smoke run: 64 images, one round')
     args = parser.parse_args()
     keep_memory()  # as the demo does
@@ -122,8 +123,9 @@ def main():
             times[k].append(secs / n)
     rate = {k: 1 / statistics.median(v) for k, v in times.items()}
     ratios = [f / m for m, f in zip(times['minifast'], times['fastai-like'])]
-    print(f'{len(ours.ds)} Pets training images -> 224x224 training batches of {args.bs}, {args.workers} workers, {args.rounds} rounds: '
-          f'minifast {rate["minifast"]:.0f} images/s, fastai-like {rate["fastai-like"]:.0f} images/s; '
+    print(f'{len(ours.ds)} Pets training images -> 224x224 training batches of {args.bs}, {args.workers} workers, '
+          f'{args.rounds} rounds: minifast {rate["minifast"]:.0f} images/s, '
+          f'fastai-like {rate["fastai-like"]:.0f} images/s; '
           f'speed-up minifast/fastai-like: median {statistics.median(ratios):.2f}x')
     if args.model:
         torch.manual_seed(0)
@@ -138,7 +140,8 @@ def main():
         for k, dl in loaders.items():
             secs, n = epoch_time(dl, step)
             per_batch = secs / len(dl)
-            print(f'  fed by {k}: {per_batch:.3f} s per batch, loading adds {100 * (per_batch / step_time - 1):+.0f}% to the step')
+            print(f'  fed by {k}: {per_batch:.3f} s per batch, '
+                  f'loading adds {100 * (per_batch / step_time - 1):+.0f}% to the step')
 
 
 if __name__ == '__main__':

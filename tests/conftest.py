@@ -10,15 +10,16 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def child_env():
-    "This environment, with `MINIFAST_DATA` set to the datasets this process finds, since a child in another folder would not."
+    "This environment, with `MINIFAST_DATA` set to the datasets this process finds, which a child elsewhere would miss."
     try: return os.environ | {'MINIFAST_DATA': str(data_dir().resolve())}
     except FileNotFoundError: return dict(os.environ)
 
 
 def run(*args, timeout=300, **kwargs):
-    "Run the command `args` in an empty folder, so it imports the installed minifast, never the checkout's; the completed process, output as text."
+    "Run `args` in an empty folder (so it imports the installed minifast, not the checkout's); returns text output."
     with tempfile.TemporaryDirectory() as cwd:
-        return subprocess.run([*map(str, args)], cwd=cwd, env=child_env(), capture_output=True, text=True, timeout=timeout, **kwargs)
+        return subprocess.run([*map(str, args)], cwd=cwd, env=child_env(), capture_output=True, text=True,
+                              timeout=timeout, **kwargs)
 
 
 def run_python(*args, **kwargs):

@@ -1,6 +1,6 @@
-"""A real Ctrl-C (SIGINT) while a fit writes checkpoints all the time: the last complete checkpoint is intact and readable,
-the interrupted write removes its temporary file, the learner trains again, and the next fit clears any temporary file that a
-killed write (which cannot clean up) left."""
+"""A real Ctrl-C (SIGINT) while a fit writes checkpoints all the time: the last complete checkpoint is intact and
+readable, the interrupted write removes its temporary file, the learner trains again, and the next fit clears any
+temporary file that a killed write (which cannot clean up) left."""
 import json, signal, subprocess, sys, time
 
 from conftest import child_env
@@ -24,9 +24,11 @@ class Ready(Callback):
     def after_batch(self):
         if self.training and self.epoch == 1 and self.iter == 2: print('READY', flush=True)
 
-# 4 MB of weights: writing the checkpoint after every batch is most of the work, so the interrupt most likely lands in a write
+# 4 MB of weights: writing the checkpoint after every batch is most of the work,
+# so the interrupt most likely lands in a write
 model = nn.Sequential(nn.Linear(1, 1000), nn.Linear(1000, 1000), nn.Linear(1000, 1))
-learn = Learner(DataLoaders.from_dsets(synth_regression(64), synth_regression(16, seed=1), bs=4), model, F.mse_loss, path=path)
+learn = Learner(DataLoaders.from_dsets(synth_regression(64), synth_regression(16, seed=1), bs=4), model, F.mse_loss,
+                path=path)
 learn.logger = lambda row: None
 try:
     learn.fit(1000, cbs=[CheckpointCallback(every_n_batches=1), Ready()])
@@ -37,13 +39,15 @@ fits = [k for k in model.state_dict() if ckpt['model'][k].shape == model.state_d
 leftovers = len(list((path/'models').glob('.*.tmp')))
 (path/'models'/'.last.pth.0123abcd.tmp').write_bytes(b'half a checkpoint')  # what a write killed by SIGKILL leaves
 learn.fit(1, cbs=CheckpointCallback())
-print(json.dumps(dict(interrupted=interrupted, position=[ckpt['position']['epoch'], ckpt['position']['batch']], fits=len(fits),
-                      leftovers=leftovers, leftovers_after=len(list((path/'models').glob('.*.tmp'))), trained_again=len(learn.recorder.rows))))
+print(json.dumps(dict(interrupted=interrupted, position=[ckpt['position']['epoch'], ckpt['position']['batch']],
+                      fits=len(fits), leftovers=leftovers, leftovers_after=len(list((path/'models').glob('.*.tmp'))),
+                      trained_again=len(learn.recorder.rows))))
 '''
 
 
 def test_sigint_while_writing_checkpoints(tmp_path):
-    child = subprocess.Popen([sys.executable, '-c', CHILD, tmp_path], cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, '-c', CHILD, tmp_path], cwd=tmp_path, env=child_env(),
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == 'READY'
         time.sleep(0.05)

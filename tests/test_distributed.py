@@ -1,5 +1,5 @@
-"""Data-parallel training for real: `torchrun` starts 2 processes on the CPU (gloo); they must agree with each other and with one
-process training on the same global batches."""
+"""Data-parallel training for real: `torchrun` starts 2 processes on the CPU (gloo); they must agree with each other and
+with one process training on the same global batches."""
 import torch
 
 from conftest import run_python
@@ -43,7 +43,8 @@ class Indexed(Dataset):
 
 def torch_learner(bs, shuffle=False, n=100):
     train = Indexed(n)
-    dls = DataLoaders(DataLoader(train, bs, shuffle=shuffle), DataLoader(synth_classification(37, n_classes=3, seed=1), bs))
+    dls = DataLoaders(DataLoader(train, bs, shuffle=shuffle),
+                      DataLoader(synth_classification(37, n_classes=3, seed=1), bs))
     learn = Learner(dls, mlp(), F.cross_entropy, opt_func=torch.optim.Adam, lr=1e-2, metrics=accuracy)
     learn.logger = lambda row: None
     return learn, train
@@ -58,7 +59,8 @@ class FakeImages:
 def image_learner(bs, n):
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
-    dls = DataLoaders(ImageLoader(FakeImages(n), bs, shuffle=True, num_workers=0), ImageLoader(FakeImages(9), bs, num_workers=0))
+    dls = DataLoaders(ImageLoader(FakeImages(n), bs, shuffle=True, num_workers=0),
+                      ImageLoader(FakeImages(9), bs, num_workers=0))
     learn = Learner(dls, model, lambda pred, y: F.cross_entropy(pred, y % 3), opt_func=torch.optim.Adam, lr=1e-2)
     learn.logger = lambda row: None
     return learn
@@ -74,7 +76,8 @@ class Items(Callback):
 def summary(learn): return dict(weights=weights(learn), values=learn.recorder.values, losses=learn.recorder.losses)
 
 res = {}
-# the same global batches as one process with batches of 16, then of 32 with accumulation; the table printed on rank 0 only
+# the same global batches as one process with batches of 16, then of 32 with accumulation;
+# the table printed on rank 0 only
 learn, _ = torch_learner(8)
 learn.logger = print
 printed = io.StringIO()
@@ -104,7 +107,8 @@ for name, n in [('seeded', 32), ('uneven', 33)]:
 learn, _ = torch_learner(8)
 before = weights(learn)
 with learn.distrib_ctx(): found = learn.lr_find(num_it=20, show_plot=False)
-res['lr_find'] = dict(valley=found.valley, lrs=learn.recorder.lr_finds[-1].lrs, losses=learn.recorder.lr_finds[-1].losses,
+res['lr_find'] = dict(valley=found.valley, lrs=learn.recorder.lr_finds[-1].lrs,
+                      losses=learn.recorder.lr_finds[-1].losses,
                       unchanged=all(torch.equal(a, b) for a, b in zip(before, weights(learn))))
 
 # rank 0 writes, every rank loads
@@ -130,13 +134,15 @@ torch.save(res, out/f'result{rank}.pt')
 '''
 
 
-def close(a, b, tol=1e-5): return len(a) == len(b) and all(torch.allclose(x, y, atol=tol, rtol=tol) for x, y in zip(a, b))
+def close(a, b, tol=1e-5):
+    return len(a) == len(b) and all(torch.allclose(x, y, atol=tol, rtol=tol) for x, y in zip(a, b))
 
 
 def test_two_processes(tmp_path):
     worker = tmp_path/'worker.py'
     worker.write_text(WORKER)
-    proc = run_python('-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', 2, worker, tmp_path, timeout=180)
+    proc = run_python('-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', 2, worker, tmp_path,
+                      timeout=180)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     r0, r1 = (torch.load(tmp_path/f'result{r}.pt', weights_only=True) for r in (0, 1))
 
@@ -149,7 +155,8 @@ def test_two_processes(tmp_path):
         assert close(ours['weights'], ref['weights']), name
         assert r1[name]['values'] == ours['values'] and r1[name]['losses'] == ours['losses'], name
         metrics = slice(0 if name == 'exact' else 1, None)  # with accumulation the smoothed train loss has more points
-        assert torch.allclose(torch.tensor(ours['values'])[:, metrics], torch.tensor(ref['values'])[:, metrics], atol=1e-5), name
+        assert torch.allclose(torch.tensor(ours['values'])[:, metrics], torch.tensor(ref['values'])[:, metrics],
+                              atol=1e-5), name
     assert torch.allclose(torch.tensor(r0['exact']['losses']), torch.tensor(r0['exact_ref']['losses']), atol=1e-5)
     assert r0['exact_models'] == [(False, 'Sequential'), (True, '_DDP')] and r0['after_ctx_model'] == 'Sequential'
 

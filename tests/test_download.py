@@ -1,4 +1,5 @@
-"`minifast.download` as installed, end to end against a loopback server: a download broken off halfway is resumed, and extracted once."
+"""`minifast.download` as installed, end to end against a loopback server: a download broken off halfway is resumed, and
+extracted once."""
 import hashlib, os, tarfile, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -46,7 +47,8 @@ def make_tgz(path, files):
 
 
 def test_resumed_download_is_extracted_once(server, tmp_path, monkeypatch):
-    files = {f'dataset/images/{i}.jpg': os.urandom(50_000) for i in range(4)} | {'dataset/annotations/list.txt': b'0 1 1 1\n'}
+    files = ({f'dataset/images/{i}.jpg': os.urandom(50_000) for i in range(4)}
+             | {'dataset/annotations/list.txt': b'0 1 1 1\n'})
     HalfThenRest.body = make_tgz(tmp_path/'served'/'dataset.tgz', files)
     monkeypatch.setenv('MINIFAST_HOME', str(tmp_path/'cache'))
     checks = dict(size=len(HalfThenRest.body), sha256=hashlib.sha256(HalfThenRest.body).hexdigest())
@@ -76,7 +78,8 @@ def test_same_file_name_other_url(server, tmp_path, monkeypatch):
     HalfThenRest.body = make_tgz(tmp_path/'a'/'images.tgz', {'a.txt': b'from a', 'x/y.txt': b'y'})
     assert untar_data(f'{server}/a/images.tgz', show_progress=False) == tmp_path/'cache'/'data'/'images'
     HalfThenRest.body = make_tgz(tmp_path/'b'/'images.tgz', {'b.txt': b'from b', 'x/y.txt': b'y'})
-    with pytest.raises(FileExistsError, match=f'holds the dataset from {server}/a/images.tgz, not the one at {server}/b/images.tgz'):
+    with pytest.raises(FileExistsError,
+                       match=f'holds the dataset from {server}/a/images.tgz, not the one at {server}/b/images.tgz'):
         untar_data(f'{server}/b/images.tgz', show_progress=False)
     other = untar_data(f'{server}/b/images.tgz', tmp_path/'b-data', show_progress=False)
     assert (other/'b.txt').read_bytes() == b'from b' and not (other/'a.txt').exists()

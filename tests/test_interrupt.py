@@ -31,7 +31,8 @@ print(json.dumps(state), flush=True)
 
 
 def test_sigint_mid_fit(tmp_path):
-    child = subprocess.Popen([sys.executable, '-c', CHILD], cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen([sys.executable, '-c', CHILD], cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE,
+                             text=True)
     try:
         assert child.stdout.readline().strip() == 'READY'
         child.send_signal(signal.SIGINT)

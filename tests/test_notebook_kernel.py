@@ -1,6 +1,6 @@
 """The workflow in a real Jupyter kernel (ipykernel, driven by nbclient as Jupyter drives it), fresh, with no
-`%matplotlib` magic: every plotting cell shows exactly one picture, `lr_find` shows its curve before its suggestions, and
-fits show fastprogress's HTML bars and table."""
+`%matplotlib` magic: every plotting cell shows exactly one picture, `lr_find` shows its curve before its suggestions,
+and fits show fastprogress's HTML bars and table."""
 import os
 
 import nbformat
@@ -60,7 +60,8 @@ def test_each_plot_shows_once_in_a_real_kernel(tmp_path, monkeypatch):
     html = ''.join(o.get('data', {}).get('text/html', '') for o in cells['fit'].outputs)
     assert '<progress' in html and '<table' in html and 'accuracy' in html  # fastprogress's bars and the epoch table
     assert not pictures(cells['fit'])
-    assert not [o for o in cells['no_valid'].outputs if o.output_type == 'stream'], cells['no_valid'].outputs  # no warning
+    # no warning
+    assert not [o for o in cells['no_valid'].outputs if o.output_type == 'stream'], cells['no_valid'].outputs
     nested = cells['nested'].outputs
     assert '<progress' in ''.join(o.get('data', {}).get('text/html', '') for o in nested)
     assert [o.text for o in nested if o.output_type == 'stream'] == ['2 True\n']  # both epochs ran, the sweep answered

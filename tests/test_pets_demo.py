@@ -27,24 +27,30 @@ def small_pets(tmp_path_factory):
 
 def demo(out, *args, command=IN_PROCESS):
     "Run the demo by `command` on small images into `out`; its summary."
-    proc = run(*command, '--out', out, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 1, *args, timeout=600)
+    proc = run(*command, '--out', out, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 1, *args,
+               timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads((Path(out)/'summary.json').read_text())
 
 
 def test_demo_fine_tunes_pretrained(small_pets, tmp_path):
-    summary = demo(tmp_path, '--data', small_pets, '--freeze-epochs', 2, '--epochs', 1, '--lr', 1e-2, '--labels', 'species', '--size', 96)
-    assert summary['classes'] == 2 and summary['n_train'] + summary['n_valid'] == 42  # 12 Bengals, 10 of each other breed
+    summary = demo(tmp_path, '--data', small_pets, '--freeze-epochs', 2, '--epochs', 1, '--lr', 1e-2,
+                   '--labels', 'species', '--size', 96)
+    # 12 Bengals, 10 of each other breed
+    assert summary['classes'] == 2 and summary['n_train'] + summary['n_valid'] == 42
     assert set(summary['lr_suggestions']) == {'minimum', 'steep', 'valley', 'slide'}
     assert [row['phase'] for row in summary['history']] == [0, 0, 1] and summary['lr'] == 1e-2
-    assert summary['accuracy'] >= 0.75 and summary['accuracy'] == summary['history'][-1]['accuracy']  # 8 photos: cat or dog
-    for png in ('batch', 'lr_find', 'loss_0', 'loss_1', 'schedule_0', 'schedule_1', 'confusion_matrix', 'top_losses', 'results'):
+    # 8 photos: cat or dog
+    assert summary['accuracy'] >= 0.75 and summary['accuracy'] == summary['history'][-1]['accuracy']
+    for png in ('batch', 'lr_find', 'loss_0', 'loss_1', 'schedule_0', 'schedule_1', 'confusion_matrix', 'top_losses',
+                'results'):
         assert (tmp_path/f'{png}.png').stat().st_size > 5000, png
     assert (tmp_path/'models'/'pets.pth').is_file()
 
 
 def test_demo_from_scratch(small_pets, tmp_path):
-    summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2, command=CONSOLE_SCRIPT)
+    summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2,
+                   command=CONSOLE_SCRIPT)
     assert summary['classes'] == 4 and not summary['pretrained'] and summary['train_bn']  # implied by --scratch
     assert [row['phase'] for row in summary['history']] == [0, 0]
 

@@ -13,7 +13,8 @@ def pets_tensors(n_per_species=12, size=32):
     files = sorted((data_dir()/'oxford-pets-sample'/'images').glob('*.jpg'))
     cats = [f for f in files if f.name[0].isupper()][:n_per_species]
     dogs = [f for f in files if f.name[0].islower()][:n_per_species]
-    to_tensor = lambda f: torch.from_numpy(np.array(Image.open(f).convert('RGB').resize((size, size)))).permute(2, 0, 1).float() / 255
+    to_tensor = lambda f: (torch.from_numpy(np.array(Image.open(f).convert('RGB').resize((size, size))))
+                           .permute(2, 0, 1).float() / 255)
     return torch.stack([to_tensor(f) for f in cats + dogs]), torch.tensor([0] * len(cats) + [1] * len(dogs))
 
 
@@ -22,15 +23,15 @@ def test_learner_fits_real_images():
     assert x.shape == (24, 3, 32, 32)
     torch.manual_seed(0)
     batches = [(x[idx], y[idx]) for idx in torch.randperm(24).split(8)]
-    learn = Learner(DataLoaders(batches, batches), nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2)), F.cross_entropy,
-                    lr=1e-3, metrics=accuracy)
+    learn = Learner(DataLoaders(batches, batches), nn.Sequential(nn.Flatten(), nn.Linear(3 * 32 * 32, 2)),
+                    F.cross_entropy, lr=1e-3, metrics=accuracy)
     with learn.no_logging(): learn.fit(30)
     assert learn.recorder.values[-1][1] < learn.recorder.values[0][1] / 2
     assert learn.recorder.values[-1][2] == 1.0  # 24 photos, 3072 pixels each: the training set is learned by heart
 
 
 def test_every_sample_photo_goes_through_the_pipeline():
-    "All 940 photos (a GIF, a PNG with alpha, sizes 133 to 1725 px, boxes that float arithmetic puts at -1e-14) decode and crop."
+    "All 940 photos (a GIF, a PNG with alpha, 133 to 1725 px, boxes float arithmetic puts at -1e-14) decode and crop."
     import random
     from minifast.vision import RandomResizedCrop, get_image_files, image_to_tensor, open_image
     files = get_image_files(data_dir()/'oxford-pets-sample'/'images')

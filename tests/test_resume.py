@@ -1,5 +1,6 @@
-"""A training process killed with SIGKILL in the middle of an epoch, and a new process resuming from its last checkpoint:
-the resumed fit ends with the same weights, bit for bit, and the same history as a fit that was never interrupted."""
+"""A training process killed with SIGKILL in the middle of an epoch, and a new process resuming from its last
+checkpoint: the resumed fit ends with the same weights, bit for bit, and the same history as a fit that was never
+interrupted."""
 import json, signal, subprocess, sys, time
 
 from conftest import child_env, run_python
@@ -34,8 +35,10 @@ class Slow(Callback):
     def after_batch(self):
         if self.epoch == 1: time.sleep(0.15)
 
-torch.manual_seed(42 if role == 'resume' else 0)  # the resumed model starts from other weights: they come from the checkpoint
-dls = DataLoaders.from_dsets(synth_classification(256, n_classes=3), synth_classification(64, n_classes=3, seed=1), bs=16)
+# the resumed model starts from other weights: they come from the checkpoint
+torch.manual_seed(42 if role == 'resume' else 0)
+dls = DataLoaders.from_dsets(synth_classification(256, n_classes=3), synth_classification(64, n_classes=3, seed=1),
+                             bs=16)
 model = nn.Sequential(nn.Linear(2, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 3))
 learn = Learner(dls, model, F.cross_entropy, metrics=accuracy, path=path)  # AdamW, minifast's default
 learn.logger = lambda row: None
@@ -44,16 +47,17 @@ cbs = {'reference': [], 'run': [Announce(every_n_batches=3), Slow()],
 torch.manual_seed(7 if role == 'resume' else 1)
 learn.fit_one_cycle(3, 1e-2, cbs=[*cbs, seen := Seen()])
 rec = learn.recorder
-end = {'model': learn.model.state_dict(), 'opt': learn.opt.state_dict()['state'], 'losses': rec.losses, 'lrs': rec.lrs, 'hps': rec.hps,
-       'values': rec.values}
+end = {'model': learn.model.state_dict(), 'opt': learn.opt.state_dict()['state'], 'losses': rec.losses, 'lrs': rec.lrs,
+       'hps': rec.hps, 'values': rec.values}
 if role != 'resume': torch.save(end, path/f'{role}.pt')
 else:  # compare with the reference here: the test's own process need not import torch
     ref = torch.load(path/'reference.pt')
     differ = [f'model {k}' for k, v in ref['model'].items() if not torch.equal(v, end['model'][k])]
-    differ += [f'opt {i} {k}' for i, s in ref['opt'].items() for k, v in s.items() if not torch.equal(v, end['opt'][i][k])]
+    differ += [f'opt {i} {k}' for i, s in ref['opt'].items() for k, v in s.items()
+               if not torch.equal(v, end['opt'][i][k])]
     differ += [k for k in ('losses', 'lrs', 'hps', 'values') if ref[k] != end[k]]
-    print(json.dumps({'epoch': resume.resumed_from['epoch'], 'batch': resume.resumed_from['batch'], 'first': seen.batches[0],
-                      'differ': differ, 'n_compared': len(ref['model']) + len(ref['opt'])}))
+    print(json.dumps({'epoch': resume.resumed_from['epoch'], 'batch': resume.resumed_from['batch'],
+                      'first': seen.batches[0], 'differ': differ, 'n_compared': len(ref['model']) + len(ref['opt'])}))
 '''
 
 N_BATCHES = 16  # training batches per epoch
@@ -79,5 +83,7 @@ def test_sigkill_mid_epoch_then_resume(tmp_path):
     where = json.loads(resumed.stdout.strip().splitlines()[-1])
     assert where['epoch'] == 1 and 0 < where['batch'] < N_BATCHES, where  # killed mid-epoch, resumed mid-epoch
     assert where['first'] == [1, where['batch']]  # the batches already done never went through the model again
-    assert where['n_compared'] == 9 + 6  # 9 tensors in the model's state (6 parameters, 3 batchnorm statistics), 6 optimizer states
-    assert where['differ'] == []  # weights, batchnorm statistics, optimizer state, losses, lrs, momentums, metrics: all equal
+    # 9 tensors in the model's state (6 parameters, 3 batchnorm statistics), 6 optimizer states
+    assert where['n_compared'] == 9 + 6
+    # weights, batchnorm statistics, optimizer state, losses, lrs, momentums, metrics: all equal
+    assert where['differ'] == []

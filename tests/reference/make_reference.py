@@ -1,10 +1,10 @@
 """Record what the reference implementations do, for minifast's tests to compare against.
 
 fastai's schedules are checked against fastai's own recorded traces, and the Keras-style schedules against Keras's own
-schedule classes. Neither library can be a test dependency of minifast (fastai needs fastcore 2, which nbdev 2 cannot use,
-and torchvision; Keras is large), so this script runs them once, in a separate environment, and writes what they did to
-JSON files beside it: `fastai_traces.json`, `fastai_suggestions.json` (fastai's lr_find suggestions on the same curves
-minifast's are tested on) and `keras_schedules.json`. The tests read those files.
+schedule classes. Neither library can be a test dependency of minifast (fastai needs fastcore 2, which nbdev 2 cannot
+use, and torchvision; Keras is large), so this script runs them once, in a separate environment, and writes what they
+did to JSON files beside it: `fastai_traces.json`, `fastai_suggestions.json` (fastai's lr_find suggestions on the same
+curves minifast's are tested on) and `keras_schedules.json`. The tests read those files.
 
     make reference    # builds .venv-ref (torch, fastai without torchvision, keras) and runs this script
 
@@ -38,7 +38,8 @@ def fastai_traces():
         'one_cycle_default': (dict(n_trn=5), 'fit_one_cycle', dict(n_epoch=3, lr_max=1e-2)),
         'one_cycle_args': (dict(n_trn=7), 'fit_one_cycle',
                            dict(n_epoch=2, lr_max=3e-3, div=10., div_final=1e3, pct_start=0.5, moms=(0.9, 0.8, 0.9))),
-        'one_cycle_slice': (dict(n_trn=4, splitter=two_groups), 'fit_one_cycle', dict(n_epoch=2, lr_max=slice(1e-4, 1e-2))),
+        'one_cycle_slice': (dict(n_trn=4, splitter=two_groups), 'fit_one_cycle',
+                            dict(n_epoch=2, lr_max=slice(1e-4, 1e-2))),
         'one_cycle_pct0': (dict(n_trn=4), 'fit_one_cycle', dict(n_epoch=2, lr_max=1e-2, pct_start=0.)),
         'flat_cos': (dict(n_trn=5), 'fit_flat_cos', dict(n_epoch=3, lr=1e-2, pct_start=0.5)),
         'flat_cos_default': (dict(n_trn=4), 'fit_flat_cos', dict(n_epoch=2, lr=2e-3)),
@@ -51,13 +52,15 @@ def fastai_traces():
         recorder = AllGroups()
         with learn.no_logging(), learn.no_bar(): getattr(learn, method)(**fit_kwargs, cbs=recorder)
         traces[name] = dict(method=method, n_train_batches=learner_kwargs['n_trn'], n_groups=len(recorder.lr_trace[0]),
-                            fit_kwargs={k: ([v.start, v.stop] if isinstance(v, slice) else v) for k, v in fit_kwargs.items()},
-                            lrs=recorder.lr_trace, moms=recorder.mom_trace, recorder_lrs=[float(v) for v in learn.recorder.lrs])
+                            fit_kwargs={k: ([v.start, v.stop] if isinstance(v, slice) else v)
+                                        for k, v in fit_kwargs.items()},
+                            lrs=recorder.lr_trace, moms=recorder.mom_trace,
+                            recorder_lrs=[float(v) for v in learn.recorder.lrs])
     return traces
 
 
 def lr_curves():
-    "Loss-against-lr curves for the suggestion tests: shapes an LR range test produces, and its edge cases (float32 values)."
+    "Loss-against-lr curves for the suggestion tests: an LR range test's shapes and edge cases (float32 values)."
     import numpy as np
     rng = np.random.default_rng(0)
     lrs = np.geomspace(1e-7, 10, 100)
@@ -72,7 +75,8 @@ def lr_curves():
         'increasing': (lrs, 1 + 0.02 * np.arange(100)),
         'two_valleys': (lrs, typical - 0.4 * np.exp(-((x + 6) ** 2) * 4)),
     }
-    return {k: (np.float32(l).astype(float).tolist(), np.float32(v).astype(float).tolist()) for k, (l, v) in curves.items()}
+    return {k: (np.float32(l).astype(float).tolist(), np.float32(v).astype(float).tolist())
+            for k, (l, v) in curves.items()}
 
 
 def fastai_suggestions():
@@ -103,15 +107,21 @@ def keras_schedules():
     S = keras.optimizers.schedules
     cases = {
         'exp_decay': (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5), 41),
-        'exp_decay_staircase': (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5, staircase=True), 41),
+        'exp_decay_staircase': (S.ExponentialDecay, dict(initial_learning_rate=0.1, decay_steps=10, decay_rate=0.5,
+                                                         staircase=True), 41),
         'inverse_time': (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=5, decay_rate=0.5), 31),
-        'inverse_time_staircase': (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=5, decay_rate=0.5, staircase=True), 31),
+        'inverse_time_staircase': (S.InverseTimeDecay, dict(initial_learning_rate=0.1, decay_steps=5, decay_rate=0.5,
+                                                            staircase=True), 31),
         'piecewise': (S.PiecewiseConstantDecay, dict(boundaries=[10, 20], values=[0.1, 0.05, 0.01]), 31),
-        'polynomial': (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.001, power=2.0), 51),
-        'polynomial_cycle': (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.001, power=2.0, cycle=True), 51),
+        'polynomial': (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.001,
+                                               power=2.0), 51),
+        'polynomial_cycle': (S.PolynomialDecay, dict(initial_learning_rate=0.1, decay_steps=20, end_learning_rate=0.001,
+                                                     power=2.0, cycle=True), 51),
         'cosine': (S.CosineDecay, dict(initial_learning_rate=0.1, decay_steps=30, alpha=0.1), 41),
-        'cosine_warmup': (S.CosineDecay, dict(initial_learning_rate=0.0, decay_steps=30, alpha=0.1, warmup_target=0.1, warmup_steps=10), 51),
-        'cosine_restarts': (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=5, t_mul=2.0, alpha=0.0), 40),
+        'cosine_warmup': (S.CosineDecay, dict(initial_learning_rate=0.0, decay_steps=30, alpha=0.1, warmup_target=0.1,
+                                              warmup_steps=10), 51),
+        'cosine_restarts': (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=5, t_mul=2.0,
+                                                        alpha=0.0), 40),
     }
     out = {'keras_version': keras.__version__}
     for name, (cls, kwargs, n) in cases.items():
