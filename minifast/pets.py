@@ -92,9 +92,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _number(kind, minimum):
     "An argparse type: a finite number of `kind` (int or float) that is at least `minimum`."
+    what = 'a whole number' if kind is int else 'a number'
     def check(text):
         try: value = kind(text)
-        except ValueError: raise argparse.ArgumentTypeError(f'{text!r} is not a {kind.__name__}') from None
+        except ValueError: raise argparse.ArgumentTypeError(f'{text!r} is not {what}') from None
         if not (math.isfinite(value) and value >= minimum):
             raise argparse.ArgumentTypeError(f'{text} is out of range: it must be at least {minimum}')
         return value
