@@ -11,7 +11,7 @@ PETS ?=
 ARGS ?=
 USER_ENV := .venv-user
 
-.PHONY: demo test test-dev test-user lint export outputs bench reference
+.PHONY: demo test test-dev test-user lint outputs bench reference
 
 $(DEV)/.ready: settings.ini setup.py
 	test -x $(DEV)/bin/python || $(PYTHON) -m venv $(DEV)
@@ -32,11 +32,6 @@ test-dev: lint
 # tests/, tools/ and bench/.
 lint: $(DEV)/.ready
 	$(DEV)/bin/ruff check minifast nbs tests tools bench
-
-# The notebooks are the source: `make export` writes minifast/ from them (nbdev_export, with __all__ fitting in
-# 120 columns).
-export: $(DEV)/.ready
-	$(DEV)/bin/python tools/export.py
 
 # The notebooks' outputs, as a user sees them: every notebook run in a real Jupyter kernel (13 min on 2 cores).
 outputs: $(DEV)/.ready

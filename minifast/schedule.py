@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['Schedule', 'as_values', 'unit_of', 'SchedLin', 'SchedCos', 'SchedNo', 'SchedExp', 'SchedPoly', 'SchedOver',
-           'CombinedSched', 'combine_scheds', 'combined_cos', 'as_schedule', 'clock', 'sched_values',
-           'plot_panels', 'plot_scheds', 'ParamScheduler', 'ScaledSched', 'one_cycle_scheds',
-           'flat_cos_scheds', 'sgdr_epochs', 'sgdr_scheds']
+           'CombinedSched', 'combine_scheds', 'combined_cos', 'as_schedule', 'clock', 'sched_values', 'plot_panels',
+           'plot_scheds', 'ParamScheduler', 'ScaledSched', 'one_cycle_scheds', 'flat_cos_scheds', 'sgdr_epochs',
+           'sgdr_scheds']
 
 # %% ../nbs/04_schedule.ipynb #b34ae437
 import math, numbers

@@ -6,8 +6,8 @@
 __all__ = ['IMAGE_EXTENSIONS', 'SIZING_TFMS', 'imagenet_stats', 'get_image_files', 'RegexLabeller', 'RandomSplitter',
            'NameSplitter', 'ImageError', 'to_rgb', 'open_image', 'centre_box', 'crop_resize', 'Resize',
            'RandomResizedCrop', 'FlipItem', 'Normalize', 'ColorJitter', 'image_to_tensor', 'ImageDataset',
-           'check_item_tfms', 'collate_images', 'SeededSampler', 'default_workers', 'ImageLoader',
-           'show_images', 'ImageDataLoaders', 'DataBlock']
+           'check_item_tfms', 'collate_images', 'SeededSampler', 'default_workers', 'ImageLoader', 'show_images',
+           'ImageDataLoaders', 'DataBlock']
 
 # %% ../nbs/08_vision.ipynb #436637ed
 import math, os, random, re, warnings
