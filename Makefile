@@ -1,8 +1,9 @@
-# The two commands of the README, and the set-up they share. Each creates its virtual environment when it is missing.
+# The two commands of the README, and the set-up they share (plus lint, outputs, bench and reference, for development).
+# Each creates its virtual environment when it is missing.
 #   make demo    the main job: Oxford-IIIT Pets end to end, on PETS=<folder> (or PETS=full) if given, else on
 #                $MINIFAST_DATA, else the sample in ../shared/data, else the full dataset downloaded once (see the
 #                README); ARGS='...' for more options of minifast-pets, e.g. ARGS=--train-bn
-#   make test    every test: the notebooks, pytest, and the library in a user's environment (newest fastcore)
+#   make test    every test: lint, the notebooks, pytest, and the library in a user's environment (newest fastcore)
 PYTHON ?= python3
 # torch 2.13.0's CPU build lies on this project's machines; elsewhere choose yours, e.g. make test TORCH=torch
 TORCH ?= torch==2.13.0

@@ -258,7 +258,8 @@ def get_preds(self:Learner, dl=None, with_input=False, with_loss=False, act=None
     gather, saved = _Gather(), {k: getattr(self, k, None) for k in _BATCH_STATE}
     self._n_inp = getattr(self.dls, 'n_inp', 1)
     try:
-        with self.no_logging(), self.removed_cbs([cb for cb in self.cbs if not cb.run_valid]), self.added_cbs([gather]):
+        sit_out = [cb for cb in self.cbs if not cb.run_valid]
+        with self.no_logging(), self.no_bar(), self.removed_cbs(sit_out), self.added_cbs([gather]):
             self._do_validate(dl)
     finally:
         for k, v in saved.items(): setattr(self, k, v)
@@ -303,7 +304,7 @@ class _EpochLoader:
         if resume is not None and skip:
             for _ in range(skip): next(batches, None)
             set_fit_rng(self.learn, rng)
-            after_skip()
+            if after_skip is not None: after_skip()
         yield from batches
 
 def _epoch_loader(learn):

@@ -18,16 +18,21 @@ from .core import one_of, whole_number
 from .learner import Callback
 from .optim import group_values, hyper_setter
 from .recorder import Recorder, TrackerCallback, check_monitor
-from .schedule import Schedule, SchedCos, SchedExp, SchedLin, SchedOver, SchedPoly, as_values
+from .schedule import Schedule, SchedCos, SchedLin, SchedOver, SchedPoly, as_values
 
 # %% ../nbs/05_classic_schedules.ipynb #0e5de1d1
 def _unit(unit): return one_of('unit', unit, ('step', 'epoch'))
+
+class _Decay(Schedule):
+    "`start * rate ** pos`: an exponential given by its rate, so that a start of 0 stays 0."
+    def __init__(self, start, rate): self.start, self.rate = start, rate
+    def __call__(self, pos): return self.start * self.rate ** pos
 
 class SchedStep(SchedOver):
     "`start * gamma ** (t // step_size)`: PyTorch's StepLR."
     def __init__(self, start, step_size, gamma=0.1, unit='epoch'):
         start, step_size = as_values(start), whole_number('step_size', step_size, 1)
-        super().__init__(SchedExp(start, start * gamma), step_size, unit, hold=False, staircase=True)
+        super().__init__(_Decay(start, gamma), step_size, unit, hold=False, staircase=True)
 
 class SchedMultiStep(Schedule):
     "`start * gamma ** (number of milestones <= t)`: PyTorch's MultiStepLR."
@@ -39,7 +44,7 @@ class SchedExpDecay(SchedOver):
     "`start * decay_rate ** (t / decay_steps)`, floored if `staircase`: Keras's ExponentialDecay, torch's ExponentialLR"
     def __init__(self, start, decay_rate, decay_steps=1, staircase=False, unit='step'):
         start = as_values(start)
-        super().__init__(SchedExp(start, start * decay_rate), decay_steps, unit, hold=False, staircase=staircase)
+        super().__init__(_Decay(start, decay_rate), decay_steps, unit, hold=False, staircase=staircase)
 
 # %% ../nbs/05_classic_schedules.ipynb #b9af9220
 class _InverseTime(Schedule):
@@ -130,10 +135,8 @@ class SchedWarmup(Schedule):
         if getattr(sched, 'unit', 'pos') not in ('step', 'epoch'):
             raise ValueError("SchedWarmup: the schedule after the warm-up must count 'step's or 'epoch's")
         self.sched, self.warmup, self.start = sched, whole_number('warmup', warmup, 1), as_values(start)
-        self.unit = sched.unit
-    def __call__(self, t):
-        if t >= self.warmup: return self.sched(t - self.warmup)
-        return SchedLin(self.start, self.sched(0))(t / self.warmup)
+        self.unit, self._ramp = sched.unit, SchedLin(self.start, sched(0))
+    def __call__(self, t): return self.sched(t - self.warmup) if t >= self.warmup else self._ramp(t / self.warmup)
 
 # %% ../nbs/05_classic_schedules.ipynb #ef96a6d3
 class ReduceLROnPlateau(TrackerCallback):

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['PETS_URL', 'PETS_IMAGES_URL', 'PETS_ANNOTATIONS_URL', 'KNOWN_CHECKS', 'PETS_SOURCES', 'cache_dir', 'DownloadError',
-           'OfflineError', 'download_url', 'ArchiveError', 'extract_tar', 'untar_data', 'untar_pets']
+           'OfflineError', 'download_url', 'ArchiveError', 'extract_tar', 'untar_data', 'pets_url', 'untar_pets']
 
 # %% ../nbs/12_download.ipynb #57fc2810
 import gzip, hashlib, http.client, os, re, shutil, sys, tarfile, tempfile
@@ -221,6 +221,10 @@ PETS_SOURCES = {  # each source of the full Pets dataset: {folder under <cache>/
 
 def _is_pets(folder): return (folder/'images').is_dir() and (folder/'annotations').is_dir()
 
+def pets_url():
+    "fastai's archive of the full Pets dataset: `$MINIFAST_PETS_URL` if set (a test's server), else `PETS_SOURCES`'s."
+    return os.environ.get('MINIFAST_PETS_URL') or PETS_SOURCES['fastai']['oxford-iiit-pet']
+
 def _local_pets():
     "The copy of the full Pets dataset at `data_dir()/'oxford-iiit-pet'`, or None."
     try: folder = data_dir()/'oxford-iiit-pet'
@@ -232,8 +236,7 @@ def untar_pets(source='fastai', show_progress=None):
     if source not in PETS_SOURCES:
         raise ValueError(f'untar_pets: source must be one of {list(PETS_SOURCES)}, got {source!r}')
     if (local := _local_pets()) is not None: return local
-    sources, test_url = PETS_SOURCES[source], os.environ.get('MINIFAST_PETS_URL')
-    if source == 'fastai' and test_url: sources = {'oxford-iiit-pet': test_url}  # a test's server in place of fastai's
+    sources = {'oxford-iiit-pet': pets_url()} if source == 'fastai' else PETS_SOURCES[source]
     try:
         folders = [untar_data(url, cache_dir()/'data'/to, show_progress=show_progress) for to, url in sources.items()]
     except OfflineError as e:

@@ -301,6 +301,7 @@ class Learner:
         self(phase.after)
 
     def _fit(self):
+        runs = {id(cb): cb.run for cb in self.cbs}  # a fit inside a fit gives the outer fit's back at its end
         try:
             with warnings.catch_warnings():
                 # torch only warns when a loss broadcasts predictions against targets of another shape: make it an error
@@ -311,13 +312,13 @@ class Learner:
                 except CancelFitException: self('after_cancel_fit')
         finally:
             try: self('after_fit')
-            finally: self._end_fit()
+            finally: self._end_fit(runs)
 
-    def _end_fit(self):
+    def _end_fit(self, runs):
         if self.opt is not None: self.opt.zero_grad()
         self.training, self.dl, self.b, self.xb, self.yb = False, None, None, (), ()
         self.pred = self.loss = self.loss_grad = None
-        for cb in self.cbs: cb.__dict__['_run'] = True
+        for cb in self.cbs: cb.__dict__['_run'] = runs.get(id(cb), True)
         self._build_tables()
     def _do_epoch(self):
         self._do_train()

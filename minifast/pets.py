@@ -14,7 +14,7 @@ import matplotlib
 import torch
 
 from .core import data_dir, keep_memory
-from .download import KNOWN_CHECKS, PETS_URL, OfflineError, cache_dir, untar_pets
+from .download import KNOWN_CHECKS, OfflineError, _local_pets, cache_dir, pets_url, untar_pets
 from .learner import Callback
 from .recorder import accuracy
 from .vision import (ColorJitter, DataBlock, FlipItem, NameSplitter, Normalize, RandomResizedCrop,
@@ -166,6 +166,8 @@ def _fail(msg):
 # %% ../nbs/13_pets.ipynb #4f1c0a02
 _FULL_PETS = 'the full Oxford-IIIT Pet dataset (7,390 photos of 37 breeds)'
 
+_KINDS = {'oxford-pets-sample': 'sample', 'oxford-iiit-pet': 'full dataset'}
+
 def pets_source(data=None):
     "The Pets folder to use and how it was chosen: `data`, else `$MINIFAST_DATA`, the sample beside, the download."
     if data not in (None, 'full'): return Path(data), '--data'
@@ -173,18 +175,18 @@ def pets_source(data=None):
     if data is None:
         try: root = data_dir()
         except FileNotFoundError: root = None
-        for name in ('oxford-pets-sample', 'oxford-iiit-pet'):
+        for name in _KINDS:
             if root is not None and (root/name/'images').is_dir():
-                return root/name, '$MINIFAST_DATA' if env else 'the sample beside the repository'
+                return root/name, '$MINIFAST_DATA' if env else f'the {_KINDS[name]} beside the repository'
         if env: _fail(f'MINIFAST_DATA={env} holds neither oxford-pets-sample/ nor oxford-iiit-pet/ (with images/)')
     dest = cache_dir()/'data'/'oxford-iiit-pet'
-    if not dest.is_dir():
-        url = os.environ.get('MINIFAST_PETS_URL') or PETS_URL
+    if _local_pets() is None and not dest.is_dir():
+        url = pets_url()
         size = KNOWN_CHECKS.get(url, {}).get('size')
         print(f'{_PROG}: no Pets data here (looked for --data, $MINIFAST_DATA and shared/data/oxford-pets-sample at or '
               f'above {Path.cwd()}): downloading {_FULL_PETS}, {f"{size / 1e6:,.0f} MB" if size else "size unknown"}, '
               f'from {url} into {dest}', flush=True)
-    try: return untar_pets(), f'{_FULL_PETS}, in {dest}'
+    try: folder = untar_pets()
     except OfflineError as e:
         cause = e
         while cause is not None and not hasattr(cause, 'reason'): cause = cause.__cause__  # down to the URLError
@@ -193,6 +195,7 @@ def pets_source(data=None):
               f'$MINIFAST_DATA, shared/data/oxford-pets-sample at or above {Path.cwd()}, and {dest}. Either point '
               '--data (make demo PETS=...) at a local Oxford-IIIT Pet folder (with images/ and annotations/), or run '
               'where the dataset can be downloaded')
+    return folder, f'{_FULL_PETS}, in {folder}'
 
 def _check_folder(path, split):
     "Refuse a data folder the demo cannot train on, in one line."

@@ -133,7 +133,8 @@ class Recorder(Callback):
     def load_state_dict(self, state):
         "Continue the fit that `state` (a `state_dict()`) recorded: its lists are the start of this fit's."
         self.losses  # nothing may stay pending from before
-        for name, values in state['hypers'].items(): self.hypers.setdefault(name, [])[:] = values  # in place: `_slots`
+        for name in {*self.hypers, *state['hypers']}:  # in place: `_slots` holds these lists
+            self.hypers.setdefault(name, [])[:] = state['hypers'].get(name, [])
         self._smoothed[:], self._avg, self.iters[:] = state['losses'], state['avg'], state['iters']
         self.rows[:], self.metric_names = [dict(r) for r in state['rows']], list(state['metric_names'])
 
@@ -151,7 +152,7 @@ class Recorder(Callback):
 
 # %% ../nbs/03a_recorder.ipynb #5c7d0a21
 #| eval: false
-Learner.default_cbs = [*Learner.default_cbs, Recorder]
+Learner.default_cbs = [*(cb for cb in Learner.default_cbs if cb.__name__ != 'Recorder'), Recorder]  # on reloads too
 
 # %% ../nbs/03a_recorder.ipynb #9adec27f
 def check_monitor(learn, monitor, who):

@@ -170,7 +170,8 @@ class ParamScheduler(Callback):
         self._replan()
     def _value(self, sched): return sched(clock(unit_of(sched), self.train_iter, self.n_epoch, self.steps_per_epoch))
     def before_batch(self):
-        for set_values, sched in self._plan: set_values(self._value(sched))
+        k, n_epoch, steps_per_epoch = self.train_iter, self.n_epoch, self.steps_per_epoch  # read once per batch
+        for set_values, sched, unit in self._plan: set_values(sched(clock(unit, k, n_epoch, steps_per_epoch)))
     def scale(self, name, factor):
         "From the next batch on, multiply the values of `name`'s schedule by `factor` (to retune a running fit)."
         self.scheds[name] = ScaledSched(self.scheds[name], factor)
@@ -178,7 +179,7 @@ class ParamScheduler(Callback):
         self._replan()
     def _replan(self):
         if self.learn is not None and self.opt is not None:
-            self._plan = [(hyper_setter(self.opt, n), s) for n, s in self.scheds.items()]
+            self._plan = [(hyper_setter(self.opt, n), s, unit_of(s)) for n, s in self.scheds.items()]
     def state_dict(self):
         "The state a checkpoint keeps: the factors `scale` applied to each schedule, in order."
         return {'factors': {name: list(fs) for name, fs in self._factors.items()}}

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['weights', 'error_of', 'same', 'assert_close', 'in_child', 'Dropper', 'shuffled_learner', 'resumable_learner',
-           'state_of', 'Died', 'Die', 'Seen', 'same_fit']
+           'state_of', 'Died', 'Die', 'dies', 'Seen', 'same_fit']
 
 # %% ../nbs/97_test_utils.ipynb #97a0c003
 import logging, os, pickle, sys
@@ -106,6 +106,10 @@ class Die(Callback):
         self.__dict__[event] = self._die
     def _die(self):
         if (self.epoch, self.iter if self.at[1] is not None else None) == self.at: raise Died()
+
+def dies(f):
+    "Run `f()`, which a `Die` must stop: fails if `f` finishes, or stops with another error."
+    test_eq(type(error_of(f)), Died)
 
 class Seen(Callback):
     "Notes the training batches the model runs on: (epoch, iter)."

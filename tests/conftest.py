@@ -2,8 +2,6 @@
 import os, subprocess, sys, tempfile
 from pathlib import Path
 
-import pytest
-
 from minifast.core import data_dir
 
 REPO = Path(__file__).resolve().parent.parent
@@ -26,6 +24,3 @@ def run_python(*args, **kwargs):
     "Run this interpreter on `args` (paths absolute) in an empty folder; see `run`."
     return run(sys.executable, *args, **kwargs)
 
-
-@pytest.fixture
-def repo(): return REPO

@@ -38,7 +38,8 @@ print(len(learn.recorder.values), retune.suggestion.valley > 0)
 '''
 NO_VALID = 'Learner(DataLoaders(dls.train), nn.Linear(2, 3), F.cross_entropy).fit(1)'
 CELLS = {'setup': SETUP, 'lr_find': 'learn.lr_find()', 'fit': 'learn.fit_one_cycle(2, 1e-2)', 'nested': NESTED,
-         'no_valid': NO_VALID, 'vision': VISION, **{code: code for code in PLOTS}}
+         'preds': 'preds, targs = learn.get_preds()', 'no_valid': NO_VALID, 'vision': VISION,
+         **{code: code for code in PLOTS}}
 
 
 def pictures(cell): return [o for o in cell.outputs if {'image/png', 'image/jpeg'} & set(o.get('data', {}))]
@@ -62,6 +63,7 @@ def test_each_plot_shows_once_in_a_real_kernel(tmp_path, monkeypatch):
     assert not pictures(cells['fit'])
     # no warning
     assert not [o for o in cells['no_valid'].outputs if o.output_type == 'stream'], cells['no_valid'].outputs
+    assert cells['preds'].outputs == []  # no bar for predictions
     nested = cells['nested'].outputs
     assert '<progress' in ''.join(o.get('data', {}).get('text/html', '') for o in nested)
     assert [o.text for o in nested if o.output_type == 'stream'] == ['2 True\n']  # both epochs ran, the sweep answered
