@@ -4,21 +4,23 @@
 
 # %% auto #0
 __all__ = ['SchedStep', 'SchedMultiStep', 'SchedExpDecay', 'SchedPower', 'SchedPiecewise', 'SchedPolyDecay', 'SchedCosDecay',
-           'SchedCosRestarts', 'SchedCyclic', 'SchedOneCycle', 'SchedWarmup', 'ReduceLROnPlateau',
-           'LearningRateScheduler', 'TorchScheduler']
+           'SchedCosRestarts', 'SchedCyclic', 'SchedOneCycle', 'SchedWarmup', 'KerasSchedule', 'ExponentialDecay',
+           'InverseTimeDecay', 'PiecewiseConstantDecay', 'PolynomialDecay', 'CosineDecay', 'CosineDecayRestarts',
+           'ReduceLROnPlateau', 'LearningRateScheduler', 'TorchScheduler']
 
 # %% ../nbs/05_classic_schedules.ipynb #4bc475a5
-import inspect, math, warnings
+import inspect, math, numbers, warnings
 from bisect import bisect_left, bisect_right
+from functools import partial
 
 import numpy as np
 import torch
 
-from .core import one_of, whole_number
+from .core import one_of, positive_number, print0, whole_number
 from .learner import Callback
 from .optim import group_values, hyper_setter
-from .recorder import Recorder, TrackerCallback, check_monitor
-from .schedule import Schedule, SchedCos, SchedLin, SchedOver, SchedPoly, as_values
+from .recorder import Recorder, TrackerCallback, check_monitor, keras_monitor
+from .schedule import ParamScheduler, Schedule, SchedCos, SchedLin, SchedOver, SchedPoly, as_values
 
 # %% ../nbs/05_classic_schedules.ipynb #0e5de1d1
 def _unit(unit): return one_of('unit', unit, ('step', 'epoch'))
@@ -43,7 +45,7 @@ class SchedMultiStep(Schedule):
 class SchedExpDecay(SchedOver):
     "`start * decay_rate ** (t / decay_steps)`, floored if `staircase`: Keras's ExponentialDecay, torch's ExponentialLR"
     def __init__(self, start, decay_rate, decay_steps=1, staircase=False, unit='step'):
-        start = as_values(start)
+        start, decay_steps = as_values(start), positive_number('decay_steps', decay_steps)
         super().__init__(_Decay(start, decay_rate), decay_steps, unit, hold=False, staircase=staircase)
 
 # %% ../nbs/05_classic_schedules.ipynb #b9af9220
@@ -55,6 +57,7 @@ class _InverseTime(Schedule):
 class SchedPower(SchedOver):
     "`start / (1 + decay_rate * t / decay_steps) ** power`, floored if `staircase`: power scheduling, InverseTimeDecay."
     def __init__(self, start, decay_steps, decay_rate=1., power=1., staircase=False, unit='step'):
+        decay_steps = positive_number('decay_steps', decay_steps)
         super().__init__(_InverseTime(as_values(start), decay_rate, power), decay_steps, unit, False, staircase)
 
 class SchedPiecewise(Schedule):
@@ -72,6 +75,7 @@ class SchedPiecewise(Schedule):
 class SchedPolyDecay(SchedOver):
     "`(start - end) * (1 - t/decay_steps) ** power + end`, then `end` (if `cycle`, over a longer horizon each time)."
     def __init__(self, start, end, decay_steps, power=1., cycle=False, unit='step'):
+        decay_steps = positive_number('decay_steps', decay_steps)
         super().__init__(SchedPoly(as_values(end), as_values(start), power), decay_steps, unit)
         self.cycle = cycle
     def __call__(self, t):
@@ -82,18 +86,20 @@ class SchedPolyDecay(SchedOver):
 class SchedCosDecay(SchedOver):
     "Half a cosine from `start` to `end` over `decay_steps`, then `end`: Keras's CosineDecay, torch's CosineAnnealingLR"
     def __init__(self, start, decay_steps, end=0., unit='step'):
-        super().__init__(SchedCos(start, end), decay_steps, unit)
+        super().__init__(SchedCos(start, end), positive_number('decay_steps', decay_steps), unit)
 
 class SchedCosRestarts(Schedule):
     "Cosines from `start` to `end`, the first `first_period` long, each `period_mult` times longer: SGDR's restarts."
-    def __init__(self, start, first_period, period_mult=1, end=0., unit='epoch'):
-        self.cos, self.unit = SchedCos(start, end), _unit(unit)
-        self.first_period = whole_number('first_period', first_period, 1)
-        self.period_mult = whole_number('period_mult', period_mult, 1)
+    def __init__(self, start, first_period, period_mult=1, end=0., unit='epoch', start_mult=1.):
+        self.cos, self.end, self.unit = SchedCos(start, end), as_values(end), _unit(unit)
+        self.first_period = positive_number('first_period', first_period)
+        if not (isinstance(period_mult, numbers.Real) and period_mult >= 1):
+            raise ValueError(f'period_mult must be a number >= 1, got {period_mult!r}')
+        self.period_mult, self.start_mult = period_mult, start_mult
     def __call__(self, t):
-        period = self.first_period
-        while t >= period: t, period = t - period, period * self.period_mult
-        return self.cos(t / period)
+        period, height = self.first_period, 1.
+        while t >= period: t, period, height = t - period, period * self.period_mult, height * self.start_mult
+        return self.end + (self.cos(t / period) - self.end) * height
 
 # %% ../nbs/05_classic_schedules.ipynb #cf1141ef
 _CYCLIC_MODES = {'triangular': (lambda x, gamma: 1., 'cycle'), 'exp_range': (lambda x, gamma: gamma ** x, 'iterations'),
@@ -138,36 +144,124 @@ class SchedWarmup(Schedule):
         self.unit, self._ramp = sched.unit, SchedLin(self.start, sched(0))
     def __call__(self, t): return self.sched(t - self.warmup) if t >= self.warmup else self._ramp(t / self.warmup)
 
+# %% ../nbs/05_classic_schedules.ipynb #7a7c7c67
+class KerasSchedule(Schedule):
+    "A Keras schedule class: Keras's arguments, kept as attributes and by `get_config`; the values are its twin's."
+    unit = 'step'
+    def __init__(self, twin, args):
+        self.twin = twin
+        for name in inspect.signature(type(self)).parameters: setattr(self, name, args[name])
+    def __call__(self, step): return self.twin(step)
+    def get_config(self):
+        "The arguments the schedule was made with, by Keras's names, as Keras's `get_config`."
+        return {name: getattr(self, name) for name in inspect.signature(type(self)).parameters}
+    @classmethod
+    def from_config(cls, config):
+        "The schedule that `config` (from `get_config`) describes."
+        return cls(**config)
+    def __repr__(self): return f'{type(self).__name__}({", ".join(f"{k}={v!r}" for k, v in self.get_config().items())})'
+
+class ExponentialDecay(KerasSchedule):
+    "Keras's ExponentialDecay: `initial_learning_rate * decay_rate ** (step / decay_steps)`, floored if `staircase`."
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name='ExponentialDecay'):
+        super().__init__(SchedExpDecay(initial_learning_rate, decay_rate, decay_steps, staircase), locals())
+
+class InverseTimeDecay(KerasSchedule):
+    "Keras's InverseTimeDecay: `initial_learning_rate / (1 + decay_rate * step / decay_steps)`, floored if `staircase`."
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name='InverseTimeDecay'):
+        super().__init__(SchedPower(initial_learning_rate, decay_steps, decay_rate, 1., staircase), locals())
+
+class PiecewiseConstantDecay(KerasSchedule):
+    "Keras's PiecewiseConstantDecay: `values[i]` while `boundaries[i-1] < step <= boundaries[i]`."
+    def __init__(self, boundaries, values, name='PiecewiseConstant'):
+        super().__init__(SchedPiecewise(boundaries, values), locals())
+
+class PolynomialDecay(KerasSchedule):
+    "Keras's PolynomialDecay: `initial_learning_rate` to `end_learning_rate` along `(1 - step / decay_steps) ** power`."
+    def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
+                 name='PolynomialDecay'):
+        twin = SchedPolyDecay(initial_learning_rate, end_learning_rate, decay_steps, power, cycle)
+        super().__init__(twin, locals())
+
+class CosineDecay(KerasSchedule):
+    "Keras's CosineDecay: a linear warm-up to `warmup_target` if given, then a cosine to `alpha` times the peak rate."
+    def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name='CosineDecay', warmup_target=None,
+                 warmup_steps=0):
+        peak = initial_learning_rate if warmup_target is None else warmup_target
+        twin = SchedCosDecay(peak, decay_steps, end=alpha * peak)
+        if warmup_target is not None and warmup_steps > 0:
+            twin = SchedWarmup(twin, warmup_steps, start=initial_learning_rate)
+        super().__init__(twin, locals())
+
+class CosineDecayRestarts(KerasSchedule):
+    "Keras's CosineDecayRestarts (SGDR): cosines to `alpha` times the rate, each `t_mul` times longer, `m_mul` lower."
+    def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name='SGDRDecay'):
+        first_decay_steps = positive_number('first_decay_steps', first_decay_steps)
+        twin = SchedCosRestarts(initial_learning_rate, first_decay_steps, t_mul, alpha * initial_learning_rate,
+                                unit='step', start_mult=m_mul)
+        super().__init__(twin, locals())
+
 # %% ../nbs/05_classic_schedules.ipynb #ef96a6d3
+_TORCH_ONLY, _KERAS_ONLY = ('threshold', 'threshold_mode', 'eps'), ('min_delta', 'verbose')
+
 class ReduceLROnPlateau(TrackerCallback):
-    "Multiply every group's lr by `factor` when `monitor` stops improving for `patience` epochs (PyTorch's semantics)."
+    "Multiply every group's lr by `factor` when `monitor` stops improving: PyTorch's semantics, or Keras's if asked."
     order = Recorder.order + 1
 
-    def __init__(self, monitor='valid_loss', mode='min', factor=0.1, patience=10, threshold=1e-4, threshold_mode='rel',
-                 cooldown=0, min_lr=0, eps=1e-8):
-        self.mode = one_of('ReduceLROnPlateau: mode', mode, ('min', 'max'))
-        self.threshold_mode = one_of('ReduceLROnPlateau: threshold_mode', threshold_mode, ('rel', 'abs'))
+    def __init__(self, monitor='valid_loss', mode=None, factor=0.1, patience=10, threshold=None, threshold_mode=None,
+                 cooldown=0, min_lr=0, eps=None, min_delta=None, verbose=None):
+        given = dict(threshold=threshold, threshold_mode=threshold_mode, eps=eps, min_delta=min_delta, verbose=verbose)
+        torch_args = [k for k in _TORCH_ONLY if given[k] is not None]
+        keras_args = [k for k in _KERAS_ONLY if given[k] is not None] + (["mode='auto'"] if mode == 'auto' else [])
+        if keras_monitor(monitor): keras_args.append(f'monitor={monitor!r}')
+        if torch_args and keras_args:
+            raise ValueError(f"ReduceLROnPlateau: {', '.join(keras_args)} (Keras's) with {', '.join(torch_args)} "
+                             "(PyTorch's) in one call; use one style: their semantics differ (see the docs)")
+        self.keras = bool(keras_args)
+        mode = one_of('ReduceLROnPlateau: mode', mode or ('auto' if self.keras else 'min'), ('auto', 'min', 'max'))
         if not 0 <= factor < 1: raise ValueError(f'ReduceLROnPlateau: factor must be in [0, 1), got {factor}')
-        super().__init__(monitor, np.less if mode == 'min' else np.greater, threshold)
-        self.factor, self.threshold, self.min_lr, self.eps = factor, threshold, min_lr, eps
+        delta = abs(min_delta) if min_delta is not None else threshold if threshold is not None else 1e-4
+        super().__init__(monitor, None, delta, mode=mode)
+        self.threshold_mode = one_of('ReduceLROnPlateau: threshold_mode', threshold_mode or 'rel', ('rel', 'abs'))
+        self.mode, self.factor, self.threshold, self.min_lr = mode, factor, delta, min_lr
+        self.eps, self.verbose = 1e-8 if eps is None else eps, verbose or 0
         self.patience, self.cooldown = whole_number('patience', patience), whole_number('cooldown', cooldown)
 
     def before_fit(self):
+        if any(isinstance(cb, ParamScheduler) and 'lr' in cb.scheds for cb in self.learn.cbs):
+            raise ValueError('ReduceLROnPlateau: the learning rate follows a schedule, which would undo every '
+                             'reduction; schedule the other hyper-parameters only, or drop one of the two')
         super().before_fit()
         self.min_lrs = group_values('min_lr', self.min_lr, len(self.opt.param_groups))
         self.num_bad_epochs = self.cooldown_counter = 0
     def _improves(self, value):
-        if self.threshold_mode == 'abs': return super()._improves(value)
-        return self.comp(value, self.best * (1 - self.threshold if self.mode == 'min' else 1 + self.threshold))
+        if self.keras or self.threshold_mode == 'abs': return super()._improves(value)
+        return self.comp(value, self.best * (1 - self.threshold if self._lower_is_better else 1 + self.threshold))
     def after_epoch(self):
         if super().after_epoch() is None: return
+        if self.keras: return self._keras_epoch()
         self.num_bad_epochs = 0 if self.new_best else self.num_bad_epochs + 1
         if self.cooldown_counter > 0: self.cooldown_counter, self.num_bad_epochs = self.cooldown_counter - 1, 0
-        if self.num_bad_epochs > self.patience:
-            for group, min_lr in zip(self.opt.param_groups, self.min_lrs):
-                new_lr = max(group['lr'] * self.factor, min_lr)
-                if group['lr'] - new_lr > self.eps: group['lr'] = new_lr
-            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        if self.num_bad_epochs > self.patience: self._reduce()
+    def _keras_epoch(self):
+        "Keras's order: the cooldown first, a bad epoch counted only out of cooldown, a reduction at `patience`."
+        if self.cooldown_counter > 0: self.cooldown_counter, self.num_bad_epochs = self.cooldown_counter - 1, 0
+        if self.new_best: self.num_bad_epochs = 0
+        elif self.cooldown_counter == 0:
+            self.num_bad_epochs += 1
+            if self.num_bad_epochs >= self.patience: self._reduce()
+    def _reduce(self):
+        reduced = False
+        for group, min_lr in zip(self.opt.param_groups, self.min_lrs):
+            new_lr = max(group['lr'] * self.factor, min_lr)
+            # Keras compares in float32, as its rate is stored
+            if (np.float32(group['lr']) > np.float32(min_lr)) if self.keras else (group['lr'] - new_lr > self.eps):
+                group['lr'], reduced = new_lr, True
+        if reduced or not self.keras: self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        if reduced and self.verbose:
+            lrs = [g['lr'] for g in self.opt.param_groups]
+            print0(f'Epoch {self.epoch + 1}: ReduceLROnPlateau reducing learning rate to '
+                   f'{lrs[0] if len(lrs) == 1 else lrs}.')
     def state_dict(self):
         "The state a checkpoint keeps: the best value and its epoch, the bad epochs counted and the cooldown left."
         return {**super().state_dict(), 'num_bad_epochs': self.num_bad_epochs, 'cooldown': self.cooldown_counter}
@@ -199,14 +293,29 @@ def _accepts(f, n_args):
     return True
 
 # %% ../nbs/05_classic_schedules.ipynb #1e0ab4dc
+_PER_BATCH = (torch.optim.lr_scheduler.OneCycleLR, torch.optim.lr_scheduler.CyclicLR)
+
 class TorchScheduler(Callback):
     "Runs the torch scheduler `sched_func(opt)` makes, stepped after every optimizer step ('batch') or epoch ('epoch')."
     order, run_lr_find = Recorder.order + 1, False
 
-    def __init__(self, sched_func, step='epoch', monitor='valid_loss'):
-        self.sched_func, self.monitor = sched_func, monitor
-        self.step = one_of('TorchScheduler: step', step, ('batch', 'epoch'))
-        if step == 'batch': self.__dict__['after_step'] = self._step_batch  # only the event it steps at runs
+    def __init__(self, sched_func, step=None, monitor='valid_loss', **kwargs):
+        if not callable(sched_func):
+            raise TypeError(f'TorchScheduler: sched_func must be a scheduler class or a function of the optimizer, '
+                            f'got {sched_func!r}')
+        sig = inspect.signature(sched_func)
+        try:  # unknown keywords first, then missing ones
+            sig.bind_partial(None, **kwargs)
+            sig.bind(None, **kwargs)
+        except TypeError as e:
+            plain = sig.replace(parameters=[q.replace(annotation=q.empty) for q in sig.parameters.values()],
+                                return_annotation=sig.empty)
+            name = getattr(sched_func, '__name__', 'sched_func')
+            raise TypeError(f'TorchScheduler: {e}, for {name}{plain}') from None
+        self.sched_func, self.monitor = partial(sched_func, **kwargs) if kwargs else sched_func, monitor
+        per_batch = isinstance(sched_func, type) and issubclass(sched_func, _PER_BATCH)
+        self.step = one_of('TorchScheduler: step', step or ('batch' if per_batch else 'epoch'), ('batch', 'epoch'))
+        if self.step == 'batch': self.__dict__['after_step'] = self._step_batch  # only the event it steps at runs
         else: self.__dict__['after_epoch'] = self._step_epoch
 
     def before_fit(self):
@@ -218,7 +327,7 @@ class TorchScheduler(Callback):
                             f'got {type(self.sched).__name__}')
         if self._plateau and self.step == 'batch':
             raise ValueError("TorchScheduler: ReduceLROnPlateau is stepped per epoch; use step='epoch'")
-        if self._plateau: check_monitor(self.learn, self.monitor, 'TorchScheduler')
+        if self._plateau: self.column = check_monitor(self.learn, self.monitor, 'TorchScheduler')
         missed = 0 if self._plateau else self.start_epoch * (self.steps_per_epoch if self.step == 'batch' else 1)
         with warnings.catch_warnings():  # torch warns when a scheduler steps before the optimizer: here it is the point
             warnings.simplefilter('ignore')
@@ -227,4 +336,4 @@ class TorchScheduler(Callback):
     def _step_epoch(self):
         if not self._plateau: return self.sched.step()
         row = self.recorder.row_of(self.epoch)
-        if row is not None: self.sched.step(row[self.monitor])
+        if row is not None: self.sched.step(row[self.column])

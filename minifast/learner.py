@@ -216,6 +216,9 @@ class Learner:
         loss_func = loss_func or getattr(dls, 'loss_func', None)
         if loss_func is None:
             raise ValueError('Learner: no loss_func given and dls has none; pass one, e.g. loss_func=F.cross_entropy')
+        if callable(lr):
+            raise TypeError('Learner: lr is the default rate of every fit, a number; to follow a schedule give it '
+                            'to the fit: learn.fit(n_epoch, lr=schedule)')
         group_values('lr', lr, 1)
         if wd is not None: group_values('wd', wd, 1)
         self.dls, self.model, self.loss_func, self.opt_func, self.lr, self.wd = dls, model, loss_func, opt_func, lr, wd
@@ -378,6 +381,8 @@ class Learner:
 
     def fit(self, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
         "Train `n_epoch` epochs at learning rate `lr` (default `self.lr`) and weight decay `wd`, with callbacks `cbs`."
+        if callable(lr) or callable(wd):  # a schedule: `minifast.schedule`, where schedules live, adds how to follow it
+            return self._fit_hyper_scheds(n_epoch, lr, wd, cbs, start_epoch)
         n_epoch, start_epoch = self._check_epochs(n_epoch, start_epoch)
         cbs = [cb() if isinstance(cb, type) else cb for cb in _listify(cbs)]
         opt = self.opt or self._make_opt()

@@ -17,7 +17,7 @@ from fastcore.basics import patch
 
 from .core import fraction, new_figure, one_of, positive_number, show_figure, whole_number
 from .learner import Callback, Learner, _listify
-from .optim import group_values, hyper_setter, hyper_slot, HYPERS
+from .optim import check_hyper, group_values, hyper_setter, hyper_slot, HYPERS
 from .recorder import Recorder
 
 # %% ../nbs/04_schedule.ipynb #faf8d19a
@@ -171,7 +171,13 @@ class ParamScheduler(Callback):
     def _value(self, sched): return sched(clock(unit_of(sched), self.train_iter, self.n_epoch, self.steps_per_epoch))
     def before_batch(self):
         k, n_epoch, steps_per_epoch = self.train_iter, self.n_epoch, self.steps_per_epoch  # read once per batch
-        for set_values, sched, unit in self._plan: set_values(sched(clock(unit, k, n_epoch, steps_per_epoch)))
+        for name, set_values, sched, unit in self._plan:
+            value = sched(clock(unit, k, n_epoch, steps_per_epoch))
+            try: check_hyper(name, value)
+            except ValueError as e:
+                raise ValueError(f'ParamScheduler: the schedule of {name!r}, {sched!r}, gives {value} at training '
+                                 f'batch {k} (epoch {self.epoch}), before its step: {e}') from None
+            set_values(value)
     def scale(self, name, factor):
         "From the next batch on, multiply the values of `name`'s schedule by `factor` (to retune a running fit)."
         self.scheds[name] = ScaledSched(self.scheds[name], factor)
@@ -179,7 +185,7 @@ class ParamScheduler(Callback):
         self._replan()
     def _replan(self):
         if self.learn is not None and self.opt is not None:
-            self._plan = [(hyper_setter(self.opt, n), s, unit_of(s)) for n, s in self.scheds.items()]
+            self._plan = [(n, hyper_setter(self.opt, n), s, unit_of(s)) for n, s in self.scheds.items()]
     def state_dict(self):
         "The state a checkpoint keeps: the factors `scale` applied to each schedule, in order."
         return {'factors': {name: list(fs) for name, fs in self._factors.items()}}
@@ -258,6 +264,13 @@ def _prepare_scheduled_fit(self:Learner, n_epoch, start_epoch, wd, lr_name, lr):
 def _fit_scheduled(self:Learner, opt, scheds, n_epoch, wd, cbs, start_epoch):
     self.opt = opt
     self.fit(n_epoch, wd=wd, cbs=[ParamScheduler(scheds), *_listify(cbs)], start_epoch=start_epoch)
+
+@patch
+def _fit_hyper_scheds(self:Learner, n_epoch, lr, wd, cbs, start_epoch):
+    "`fit` with `lr` or `wd` a schedule (as Keras's optimizers take one): a `ParamScheduler` follows it."
+    scheds = {name: s for name, s in (('lr', lr), ('wd', wd)) if callable(s)}
+    self.fit(n_epoch, lr=None if callable(lr) else lr, wd=None if callable(wd) else wd,
+             cbs=[ParamScheduler(scheds), *_listify(cbs)], start_epoch=start_epoch)
 
 @patch
 def fit_one_cycle(self:Learner, n_epoch, lr_max=None, div=25., div_final=1e5, pct_start=0.25, wd=None, moms=None,

@@ -4,7 +4,9 @@ fastai's schedules are checked against fastai's own recorded traces, and the Ker
 schedule classes. Neither library can be a test dependency of minifast (fastai needs fastcore 2, which nbdev 2 cannot
 use, and torchvision; Keras is large), so this script runs them once, in a separate environment, and writes what they
 did to JSON files beside it: `fastai_traces.json`, `fastai_suggestions.json` (fastai's lr_find suggestions on the same
-curves minifast's are tested on) and `keras_schedules.json`. The tests read those files.
+curves minifast's are tested on), `keras_schedules.json` (values and `get_config()` of Keras's schedule classes) and
+`keras_callbacks.json` (Keras's ReduceLROnPlateau and EarlyStopping decisions on a scripted sequence). The tests read
+those files.
 
     make reference    # builds .venv-ref (torch, fastai without torchvision, keras) and runs this script
 
@@ -122,16 +124,73 @@ def keras_schedules():
                                               warmup_steps=10), 51),
         'cosine_restarts': (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=5, t_mul=2.0,
                                                         alpha=0.0), 40),
+        'cosine_restarts_mul': (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=4, t_mul=1.5,
+                                                            m_mul=0.5, alpha=0.1), 45),
+        'cosine_restarts_t1': (S.CosineDecayRestarts, dict(initial_learning_rate=0.1, first_decay_steps=6, t_mul=1.0,
+                                                           m_mul=0.8), 30),
+        'cosine_defaults': (S.CosineDecay, dict(initial_learning_rate=0.01, decay_steps=1000), 1100),
+        'cosine_warmup_only_target': (S.CosineDecay, dict(initial_learning_rate=0.01, decay_steps=20,
+                                                          warmup_target=0.05), 25),
+        'polynomial_defaults': (S.PolynomialDecay, dict(initial_learning_rate=0.01, decay_steps=30), 40),
+        'exp_decay_positional': (S.ExponentialDecay, (0.01, 20, 0.1), 50),
+        'piecewise_many': (S.PiecewiseConstantDecay, dict(boundaries=[5, 10, 15], values=[1.0, 0.5, 0.1, 0.01]), 20),
     }
     out = {'keras_version': keras.__version__}
-    for name, (cls, kwargs, n) in cases.items():
-        sched = cls(**kwargs)
-        out[name] = dict(cls=cls.__name__, kwargs=kwargs, values=[float(sched(step)) for step in range(n)])
+    for name, (cls, args, n) in cases.items():
+        sched = cls(*args) if isinstance(args, tuple) else cls(**args)
+        out[name] = dict(cls=cls.__name__, values=[float(sched(step)) for step in range(n)], config=sched.get_config(),
+                         **({'args': list(args)} if isinstance(args, tuple) else {'kwargs': args}))
+    return out
+
+
+SCRIPT = [1.0, 0.9, 0.95, 0.92, 0.91, 0.9, 0.89, 0.95, 0.96, 0.97, 0.98, 0.5, 0.6, 0.61, 0.62, 0.63]
+
+
+def keras_callbacks():
+    "What Keras's ReduceLROnPlateau and EarlyStopping decide, epoch by epoch, on the scripted sequence `SCRIPT`."
+    import keras
+    import numpy as np
+    def model():
+        m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        m.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss='mse', metrics=['accuracy'])
+        # evaluate builds the metrics, whose direction mode='auto' reads
+        m.evaluate(np.zeros((2, 1)), np.zeros((2, 1)), verbose=0)
+        return m
+    plateau_cases = [dict(monitor='val_loss', factor=0.5, patience=1),
+                     dict(monitor='val_loss', factor=0.5, patience=2, cooldown=2, min_delta=0.02),
+                     dict(monitor='val_accuracy', factor=0.3, patience=2, min_delta=0.05),
+                     dict(monitor='val_loss', factor=0.2, patience=1, min_lr=0.01),
+                     dict(monitor='loss', factor=0.1, patience=3, min_lr=0.00001)]
+    out = {'keras_version': keras.__version__, 'script': SCRIPT, 'reduce_lr_on_plateau': [], 'early_stopping': []}
+    for kwargs in plateau_cases:
+        m, cb = model(), keras.callbacks.ReduceLROnPlateau(**kwargs)
+        cb.set_model(m)
+        cb.on_train_begin()
+        lrs = []
+        for epoch, v in enumerate(SCRIPT):
+            lrs.append(float(m.optimizer.learning_rate))
+            cb.on_epoch_end(epoch, {kwargs['monitor']: v})
+        out['reduce_lr_on_plateau'].append(dict(kwargs=kwargs, lrs=lrs))
+    stop_cases = [dict(monitor='val_loss', patience=0), dict(monitor='val_loss', patience=2),
+                  dict(monitor='val_loss', patience=3, min_delta=0.02), dict(monitor='val_accuracy', patience=2),
+                  dict(monitor='val_loss', patience=4, mode='max')]
+    for kwargs in stop_cases:
+        m, cb = model(), keras.callbacks.EarlyStopping(**kwargs)
+        cb.set_model(m)
+        cb.on_train_begin()
+        epochs = 0
+        for epoch, v in enumerate(SCRIPT):
+            epochs += 1
+            cb.on_epoch_end(epoch, {kwargs['monitor']: v})
+            if m.stop_training: break
+        out['early_stopping'].append(dict(kwargs=kwargs, epochs_run=epochs, best=float(cb.best),
+                                          best_epoch=int(cb.best_epoch)))
     return out
 
 
 if __name__ == '__main__':
     (HERE/'fastai_traces.json').write_text(json.dumps(fastai_traces(), indent=1))
     (HERE/'keras_schedules.json').write_text(json.dumps(keras_schedules(), indent=1))
+    (HERE/'keras_callbacks.json').write_text(json.dumps(keras_callbacks(), indent=1))
     (HERE/'fastai_suggestions.json').write_text(json.dumps(fastai_suggestions(), indent=1))
     print('wrote', ', '.join(p.name for p in sorted(HERE.glob('*.json'))))
