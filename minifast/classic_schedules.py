@@ -11,12 +11,11 @@ __all__ = ['SchedStep', 'SchedMultiStep', 'SchedExpDecay', 'SchedPower', 'SchedP
 # %% ../nbs/05_classic_schedules.ipynb #4bc475a5
 import inspect, math, numbers, warnings
 from bisect import bisect_left, bisect_right
-from functools import partial
 
 import numpy as np
 import torch
 
-from .core import one_of, positive_number, print0, whole_number
+from .core import finite_number, one_of, positive_number, print0, whole_number
 from .learner import Callback
 from .optim import group_values, hyper_setter
 from .recorder import Recorder, TrackerCallback, check_monitor, keras_monitor
@@ -66,6 +65,7 @@ class SchedPiecewise(Schedule):
         if len(values) != len(boundaries) + 1:
             raise ValueError(f'SchedPiecewise: {len(boundaries)} boundaries need {len(boundaries) + 1} values, '
                              f'got {len(values)}')
+        for v in [*boundaries, *np.ravel(values)]: finite_number('SchedPiecewise: each boundary and value', v)
         if list(boundaries) != sorted(boundaries):
             raise ValueError(f'SchedPiecewise: boundaries must increase, got {boundaries}')
         self.boundaries, self.values, self.unit = list(boundaries), [as_values(v) for v in values], _unit(unit)
@@ -98,6 +98,9 @@ class SchedCosRestarts(Schedule):
         self.period_mult, self.start_mult = period_mult, start_mult
     def __call__(self, t):
         period, height = self.first_period, 1.
+        if self.period_mult == 1:  # equal periods: no walk through them
+            restarts, t = divmod(t, period)
+            height = self.start_mult ** restarts
         while t >= period: t, period, height = t - period, period * self.period_mult, height * self.start_mult
         return self.end + (self.cos(t / period) - self.end) * height
 
@@ -140,17 +143,20 @@ class SchedWarmup(Schedule):
     def __init__(self, sched, warmup, start=0.):
         if getattr(sched, 'unit', 'pos') not in ('step', 'epoch'):
             raise ValueError("SchedWarmup: the schedule after the warm-up must count 'step's or 'epoch's")
-        self.sched, self.warmup, self.start = sched, whole_number('warmup', warmup, 1), as_values(start)
+        self.sched, self.warmup, self.start = sched, positive_number('warmup', warmup), as_values(start)
         self.unit, self._ramp = sched.unit, SchedLin(self.start, sched(0))
     def __call__(self, t): return self.sched(t - self.warmup) if t >= self.warmup else self._ramp(t / self.warmup)
 
 # %% ../nbs/05_classic_schedules.ipynb #7a7c7c67
 class KerasSchedule(Schedule):
-    "A Keras schedule class: Keras's arguments, kept as attributes and by `get_config`; the values are its twin's."
-    unit = 'step'
-    def __init__(self, twin, args):
-        self.twin = twin
+    "A Keras schedule class: Keras's arguments, kept as attributes and by `get_config`; its values are its twin's."
+    unit, _not_numbers = 'step', ('name', 'staircase', 'cycle', 'boundaries', 'values', 'warmup_target')
+    def __init__(self, args):
         for name in inspect.signature(type(self)).parameters: setattr(self, name, args[name])
+        for name, value in self.get_config().items():
+            if name not in self._not_numbers or (name == 'warmup_target' and value is not None):
+                finite_number(f'{type(self).__name__}: {name}', value)
+        self.twin = self._make_twin()  # each subclass's: the native schedule that computes the values
     def __call__(self, step): return self.twin(step)
     def get_config(self):
         "The arguments the schedule was made with, by Keras's names, as Keras's `get_config`."
@@ -164,67 +170,83 @@ class KerasSchedule(Schedule):
 class ExponentialDecay(KerasSchedule):
     "Keras's ExponentialDecay: `initial_learning_rate * decay_rate ** (step / decay_steps)`, floored if `staircase`."
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name='ExponentialDecay'):
-        super().__init__(SchedExpDecay(initial_learning_rate, decay_rate, decay_steps, staircase), locals())
+        super().__init__(locals())
+    def _make_twin(self):
+        return SchedExpDecay(self.initial_learning_rate, self.decay_rate, self.decay_steps, self.staircase)
 
 class InverseTimeDecay(KerasSchedule):
     "Keras's InverseTimeDecay: `initial_learning_rate / (1 + decay_rate * step / decay_steps)`, floored if `staircase`."
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False, name='InverseTimeDecay'):
-        super().__init__(SchedPower(initial_learning_rate, decay_steps, decay_rate, 1., staircase), locals())
+        super().__init__(locals())
+    def _make_twin(self):
+        return SchedPower(self.initial_learning_rate, self.decay_steps, self.decay_rate, 1., self.staircase)
 
 class PiecewiseConstantDecay(KerasSchedule):
     "Keras's PiecewiseConstantDecay: `values[i]` while `boundaries[i-1] < step <= boundaries[i]`."
-    def __init__(self, boundaries, values, name='PiecewiseConstant'):
-        super().__init__(SchedPiecewise(boundaries, values), locals())
+    def __init__(self, boundaries, values, name='PiecewiseConstant'): super().__init__(locals())
+    def _make_twin(self):
+        return SchedPiecewise(self.boundaries, self.values)
 
 class PolynomialDecay(KerasSchedule):
     "Keras's PolynomialDecay: `initial_learning_rate` to `end_learning_rate` along `(1 - step / decay_steps) ** power`."
     def __init__(self, initial_learning_rate, decay_steps, end_learning_rate=0.0001, power=1.0, cycle=False,
                  name='PolynomialDecay'):
-        twin = SchedPolyDecay(initial_learning_rate, end_learning_rate, decay_steps, power, cycle)
-        super().__init__(twin, locals())
+        super().__init__(locals())
+    def _make_twin(self):
+        return SchedPolyDecay(self.initial_learning_rate, self.end_learning_rate, self.decay_steps, self.power,
+                              self.cycle)
 
 class CosineDecay(KerasSchedule):
     "Keras's CosineDecay: a linear warm-up to `warmup_target` if given, then a cosine to `alpha` times the peak rate."
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0, name='CosineDecay', warmup_target=None,
                  warmup_steps=0):
-        peak = initial_learning_rate if warmup_target is None else warmup_target
-        twin = SchedCosDecay(peak, decay_steps, end=alpha * peak)
-        if warmup_target is not None and warmup_steps > 0:
-            twin = SchedWarmup(twin, warmup_steps, start=initial_learning_rate)
-        super().__init__(twin, locals())
+        super().__init__(locals())
+    def _make_twin(self):
+        if self.warmup_steps < 0: raise ValueError(f'CosineDecay: warmup_steps must be >= 0, got {self.warmup_steps}')
+        peak = self.initial_learning_rate if self.warmup_target is None else self.warmup_target
+        decay = SchedCosDecay(peak, self.decay_steps, end=self.alpha * peak)
+        if self.warmup_target is None or self.warmup_steps == 0: return decay
+        return SchedWarmup(decay, self.warmup_steps, start=self.initial_learning_rate)
 
 class CosineDecayRestarts(KerasSchedule):
     "Keras's CosineDecayRestarts (SGDR): cosines to `alpha` times the rate, each `t_mul` times longer, `m_mul` lower."
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name='SGDRDecay'):
-        first_decay_steps = positive_number('first_decay_steps', first_decay_steps)
-        twin = SchedCosRestarts(initial_learning_rate, first_decay_steps, t_mul, alpha * initial_learning_rate,
-                                unit='step', start_mult=m_mul)
-        super().__init__(twin, locals())
+        super().__init__(locals())
+    def _make_twin(self):
+        positive_number('CosineDecayRestarts: first_decay_steps', self.first_decay_steps)
+        if self.t_mul < 1:  # Keras's formula has no value once shrinking periods add up to their limit
+            raise ValueError(f'CosineDecayRestarts: t_mul must be >= 1 (periods that shrink end), got {self.t_mul}')
+        return SchedCosRestarts(self.initial_learning_rate, self.first_decay_steps, self.t_mul,
+                                self.alpha * self.initial_learning_rate, unit='step', start_mult=self.m_mul)
 
 # %% ../nbs/05_classic_schedules.ipynb #ef96a6d3
-_TORCH_ONLY, _KERAS_ONLY = ('threshold', 'threshold_mode', 'eps'), ('min_delta', 'verbose')
+_TORCH_ONLY = ('threshold', 'threshold_mode', 'eps')
 
 class ReduceLROnPlateau(TrackerCallback):
-    "Multiply every group's lr by `factor` when `monitor` stops improving: PyTorch's semantics, or Keras's if asked."
+    "Multiply every group's lr by `factor` when `monitor` stops improving: Keras's semantics, or PyTorch's if asked."
     order = Recorder.order + 1
 
     def __init__(self, monitor='valid_loss', mode=None, factor=0.1, patience=10, threshold=None, threshold_mode=None,
-                 cooldown=0, min_lr=0, eps=None, min_delta=None, verbose=None):
-        given = dict(threshold=threshold, threshold_mode=threshold_mode, eps=eps, min_delta=min_delta, verbose=verbose)
+                 cooldown=0, min_lr=0, eps=None, min_delta=None, verbose=0):
+        given = dict(threshold=threshold, threshold_mode=threshold_mode, eps=eps)
         torch_args = [k for k in _TORCH_ONLY if given[k] is not None]
-        keras_args = [k for k in _KERAS_ONLY if given[k] is not None] + (["mode='auto'"] if mode == 'auto' else [])
+        keras_args = [k for k, v in (('min_delta', min_delta), ('verbose', verbose or None)) if v is not None]
+        if mode == 'auto': keras_args.append("mode='auto'")
         if keras_monitor(monitor): keras_args.append(f'monitor={monitor!r}')
         if torch_args and keras_args:
             raise ValueError(f"ReduceLROnPlateau: {', '.join(keras_args)} (Keras's) with {', '.join(torch_args)} "
                              "(PyTorch's) in one call; use one style: their semantics differ (see the docs)")
-        self.keras = bool(keras_args)
-        mode = one_of('ReduceLROnPlateau: mode', mode or ('auto' if self.keras else 'min'), ('auto', 'min', 'max'))
+        self.keras = not torch_args
+        mode = mode or ('auto' if self.keras else 'min')
+        factor = finite_number('ReduceLROnPlateau: factor', factor)
         if not 0 <= factor < 1: raise ValueError(f'ReduceLROnPlateau: factor must be in [0, 1), got {factor}')
-        delta = abs(min_delta) if min_delta is not None else threshold if threshold is not None else 1e-4
+        delta = abs(finite_number('min_delta', 1e-4 if min_delta is None else min_delta)) if self.keras else \
+            finite_number('threshold', 1e-4 if threshold is None else threshold)
         super().__init__(monitor, None, delta, mode=mode)
         self.threshold_mode = one_of('ReduceLROnPlateau: threshold_mode', threshold_mode or 'rel', ('rel', 'abs'))
-        self.mode, self.factor, self.threshold, self.min_lr = mode, factor, delta, min_lr
-        self.eps, self.verbose = 1e-8 if eps is None else eps, verbose or 0
+        self.factor, self.verbose, self.eps = factor, verbose, 1e-8 if eps is None else finite_number('eps', eps)
+        group_values('min_lr', min_lr, np.size(min_lr))  # checked now, and its count against the groups at the fit
+        self.min_lr = min_lr
         self.patience, self.cooldown = whole_number('patience', patience), whole_number('cooldown', cooldown)
 
     def before_fit(self):
@@ -236,7 +258,7 @@ class ReduceLROnPlateau(TrackerCallback):
         self.num_bad_epochs = self.cooldown_counter = 0
     def _improves(self, value):
         if self.keras or self.threshold_mode == 'abs': return super()._improves(value)
-        return self.comp(value, self.best * (1 - self.threshold if self._lower_is_better else 1 + self.threshold))
+        return self.comp(value, self.best * (1 - self.min_delta if self._lower_is_better else 1 + self.min_delta))
     def after_epoch(self):
         if super().after_epoch() is None: return
         if self.keras: return self._keras_epoch()
@@ -260,8 +282,8 @@ class ReduceLROnPlateau(TrackerCallback):
         if reduced or not self.keras: self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
         if reduced and self.verbose:
             lrs = [g['lr'] for g in self.opt.param_groups]
-            print0(f'Epoch {self.epoch + 1}: ReduceLROnPlateau reducing learning rate to '
-                   f'{lrs[0] if len(lrs) == 1 else lrs}.')
+            print0(f'ReduceLROnPlateau: after epoch {self.epoch}, the learning rate is '
+                   f'{lrs[0] if len(lrs) == 1 else lrs}')
     def state_dict(self):
         "The state a checkpoint keeps: the best value and its epoch, the bad epochs counted and the cooldown left."
         return {**super().state_dict(), 'num_bad_epochs': self.num_bad_epochs, 'cooldown': self.cooldown_counter}
@@ -287,6 +309,19 @@ class LearningRateScheduler(Callback):
         lrs = [self.schedule(self.epoch, g['lr']) for g in groups] if self._takes_lr else self.schedule(self.epoch)
         hyper_setter(self.opt, 'lr')(group_values('lr', lrs, len(groups), positive=False))
 
+def _check_call(f, args, kwargs):
+    "Refuse arguments that `f(optimizer, *args, **kwargs)` cannot take: unknown keywords first, then missing ones."
+    try: sig = inspect.signature(f)
+    except (TypeError, ValueError): return  # a builtin: nothing to check before the call
+    try:
+        sig.bind_partial(None, *args, **kwargs)
+        sig.bind(None, *args, **kwargs)
+    except TypeError as e:
+        plain = sig.replace(parameters=[q.replace(annotation=q.empty) for q in sig.parameters.values()],
+                            return_annotation=sig.empty)
+        raise TypeError(f"TorchScheduler: {e}, for {getattr(f, '__name__', 'sched_func')}{plain} (the optimizer "
+                        'comes first; step= and monitor= are keywords)') from None
+
 def _accepts(f, n_args):
     try: inspect.signature(f).bind(*range(n_args))
     except TypeError: return False
@@ -299,20 +334,13 @@ class TorchScheduler(Callback):
     "Runs the torch scheduler `sched_func(opt)` makes, stepped after every optimizer step ('batch') or epoch ('epoch')."
     order, run_lr_find = Recorder.order + 1, False
 
-    def __init__(self, sched_func, step=None, monitor='valid_loss', **kwargs):
+    def __init__(self, sched_func, *args, step=None, monitor='valid_loss', **kwargs):
         if not callable(sched_func):
             raise TypeError(f'TorchScheduler: sched_func must be a scheduler class or a function of the optimizer, '
                             f'got {sched_func!r}')
-        sig = inspect.signature(sched_func)
-        try:  # unknown keywords first, then missing ones
-            sig.bind_partial(None, **kwargs)
-            sig.bind(None, **kwargs)
-        except TypeError as e:
-            plain = sig.replace(parameters=[q.replace(annotation=q.empty) for q in sig.parameters.values()],
-                                return_annotation=sig.empty)
-            name = getattr(sched_func, '__name__', 'sched_func')
-            raise TypeError(f'TorchScheduler: {e}, for {name}{plain}') from None
-        self.sched_func, self.monitor = partial(sched_func, **kwargs) if kwargs else sched_func, monitor
+        _check_call(sched_func, args, kwargs)
+        self.sched_func = (lambda opt: sched_func(opt, *args, **kwargs)) if args or kwargs else sched_func
+        self.monitor = monitor
         per_batch = isinstance(sched_func, type) and issubclass(sched_func, _PER_BATCH)
         self.step = one_of('TorchScheduler: step', step or ('batch' if per_batch else 'epoch'), ('batch', 'epoch'))
         if self.step == 'batch': self.__dict__['after_step'] = self._step_batch  # only the event it steps at runs

@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['default_device', 'tree_map', 'device_mover', 'to_device', 'detach', 'to_cpu', 'cpu_copy', 'find_bs', 'even_mults',
-           'get_rng_state', 'set_rng_state', 'whole_number', 'positive_number', 'fraction', 'one_of', 'num_distrib',
-           'rank_distrib', 'distrib_barrier', 'print0', 'new_figure', 'show_figure', 'data_dir', 'keep_memory']
+           'get_rng_state', 'set_rng_state', 'whole_number', 'finite_number', 'positive_number', 'fraction', 'one_of',
+           'num_distrib', 'rank_distrib', 'distrib_barrier', 'print0', 'new_figure', 'show_figure', 'data_dir',
+           'keep_memory']
 
 # %% ../nbs/00_core.ipynb #b400e62d
 import ctypes, io, math, numbers, operator, os, random
@@ -99,6 +100,11 @@ def whole_number(name, n, minimum=0):
     return n
 
 def _real(x): return isinstance(x, numbers.Real) and not isinstance(x, bool)
+
+def finite_number(name, x):
+    "`x`, or a clear error naming `name` if it is not a finite number (bools and strings are not numbers)."
+    if not (_real(x) and math.isfinite(x)): raise ValueError(f'{name} must be a finite number, got {x!r}')
+    return x
 
 def positive_number(name, x):
     "`x`, or a clear error naming `name` if it is not a positive finite number."

@@ -382,6 +382,8 @@ class Learner:
     def fit(self, n_epoch, lr=None, wd=None, cbs=None, start_epoch=0):
         "Train `n_epoch` epochs at learning rate `lr` (default `self.lr`) and weight decay `wd`, with callbacks `cbs`."
         if callable(lr) or callable(wd):  # a schedule: `minifast.schedule`, where schedules live, adds how to follow it
+            if not hasattr(self, '_fit_hyper_scheds'):
+                raise TypeError('fit: lr or wd is a schedule; import minifast.schedule (or minifast.all) to follow it')
             return self._fit_hyper_scheds(n_epoch, lr, wd, cbs, start_epoch)
         n_epoch, start_epoch = self._check_epochs(n_epoch, start_epoch)
         cbs = [cb() if isinstance(cb, type) else cb for cb in _listify(cbs)]

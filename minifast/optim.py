@@ -60,21 +60,20 @@ def _numbers(name, value):
         raise TypeError(f'{name} must be a number, a list of numbers or a slice, got {value!r}') from None
 
 _BELOW_ONE = ('mom', 'sqr_mom')  # averaging coefficients: torch's Adam refuses 1 and above, and SGD diverges there
+def _upper(name): return 1. if name in _BELOW_ONE else math.inf
 
 def _in_range(name, vals, positive=False):
     "`vals` (a float array), or a clear error: finite, above 0 if `positive` else not negative, a momentum below 1."
     above = (vals > 0) if positive else (vals >= 0)
-    if not (np.isfinite(vals).all() and above.all() and (name not in _BELOW_ONE or (vals < 1).all())):
+    if not (np.isfinite(vals).all() and above.all() and (vals < _upper(name)).all()):
         rule = 'positive and finite' if positive else 'in [0, 1)' if name in _BELOW_ONE else 'finite and not negative'
         raise ValueError(f'{name} must be {rule}, got {vals.tolist()}')
     return vals
 
-def check_hyper(name, value):
-    "`value` (a number, or one per group), or a ValueError if it is no valid `name`: the rule of `group_values`."
-    # per batch, so the common case (one float, in range) is decided without numpy
-    if isinstance(value, float) and 0 <= value < (1 if name in _BELOW_ONE else math.inf): return value
-    _in_range(name, np.atleast_1d(np.asarray(value, dtype=float)))
-    return value
+def check_hyper(name, value, n_groups):
+    "`value` as a schedule gives it (a number, or one per group), checked by `group_values`'s rules; fast for a float."
+    if isinstance(value, float) and 0 <= value < _upper(name): return value  # per batch: the common case, no numpy
+    return group_values(name, value, n_groups, positive=False)
 
 # %% ../nbs/02_optim.ipynb #4aa3ccdc
 def _slot_or_fail(opt, name):

@@ -166,18 +166,22 @@ class ParamScheduler(Callback):
             if isinstance(sched, _PerGroup) and len(sched.scheds) != n_groups:
                 raise ValueError(f'ParamScheduler: {len(sched.scheds)} schedules for {name!r}, '
                                  f'for {n_groups} parameter groups')
-            group_values(name, self._value(sched), n_groups, positive=False)
+            if any(isinstance(cb, ParamScheduler) and cb is not self and cb.run and name in cb.scheds
+                   for cb in self.learn.cbs):
+                raise ValueError(f'ParamScheduler: two schedules for {name!r} in one fit; the last would win silently')
+            self._checked(name, sched, self._value(sched), self.train_iter, n_groups)
         self._replan()
     def _value(self, sched): return sched(clock(unit_of(sched), self.train_iter, self.n_epoch, self.steps_per_epoch))
+    def _checked(self, name, sched, value, k, n_groups):
+        "`value`, `sched`'s at training batch `k`, checked as `fit`'s arguments are, or an error that says where."
+        try: return check_hyper(name, value, n_groups)
+        except (TypeError, ValueError) as e:
+            raise ValueError(f'ParamScheduler: the schedule of {name!r}, {sched!r}, gives {value!r} at training '
+                             f'batch {k} (epoch {k // self.steps_per_epoch}), before its step: {e}') from None
     def before_batch(self):
-        k, n_epoch, steps_per_epoch = self.train_iter, self.n_epoch, self.steps_per_epoch  # read once per batch
+        k, n_epoch, steps, n_groups = self.train_iter, self.n_epoch, self.steps_per_epoch, len(self.opt.param_groups)
         for name, set_values, sched, unit in self._plan:
-            value = sched(clock(unit, k, n_epoch, steps_per_epoch))
-            try: check_hyper(name, value)
-            except ValueError as e:
-                raise ValueError(f'ParamScheduler: the schedule of {name!r}, {sched!r}, gives {value} at training '
-                                 f'batch {k} (epoch {self.epoch}), before its step: {e}') from None
-            set_values(value)
+            set_values(self._checked(name, sched, sched(clock(unit, k, n_epoch, steps)), k, n_groups))
     def scale(self, name, factor):
         "From the next batch on, multiply the values of `name`'s schedule by `factor` (to retune a running fit)."
         self.scheds[name] = ScaledSched(self.scheds[name], factor)

@@ -13,7 +13,7 @@ import pandas as pd
 import torch
 
 from .checkpoint import checkpoint_file, checkpoint_state, write_checkpoint
-from .core import print0, rank_distrib, whole_number
+from .core import finite_number, print0, rank_distrib, whole_number
 from .learner import Callback, CancelFitException
 from .recorder import TrackerCallback
 
@@ -52,10 +52,12 @@ class EarlyStoppingCallback(TrackerCallback):
     "End the fit when `monitor` has not improved by more than `min_delta` for `patience` epochs."
     order, verbose = TrackerCallback.order + 5, True
     def __init__(self, monitor='valid_loss', comp=None, min_delta=0., patience=1, reset_on_fit=True, mode='auto',
-                 restore_best_weights=False):
+                 restore_best_weights=False, baseline=None, start_from_epoch=0):
         super().__init__(monitor, comp, min_delta, reset_on_fit, mode)
         self.patience, self.wait, self.stopped_epoch = whole_number('patience', patience), 0, None
         self.restore_best_weights, self.best_weights, self._ended = restore_best_weights, None, False
+        self.baseline = None if baseline is None else finite_number('baseline', baseline)
+        self.start_from_epoch = whole_number('start_from_epoch', start_from_epoch)
     def before_fit(self):
         reset = self.reset_on_fit or self.best is None
         super().before_fit()
@@ -64,10 +66,13 @@ class EarlyStoppingCallback(TrackerCallback):
 
     def after_epoch(self):
         if self.epoch + 1 >= self.n_epoch: self._ended = True
-        if super().after_epoch() is None: return
+        if self.epoch < self.start_from_epoch or super().after_epoch() is None: return
         if self.new_best and self.restore_best_weights:
             self.best_weights = {k: v.detach().to('cpu', copy=True) for k, v in self.model.state_dict().items()}
-        self.wait = 0 if self.new_best else self.wait + 1
+        if self.new_best:  # the count restarts only when the baseline is beaten too; an improvement never stops
+            self.wait = 0 if self.baseline is None or self._beats(self.best, self.baseline) else self.wait + 1
+            return
+        self.wait += 1
         if self.wait >= max(self.patience, 1):
             self.stopped_epoch = self.epoch
             since = 'the start' if self.best_epoch is None else f'epoch {self.best_epoch} ({self.best:.6g})'
@@ -91,8 +96,11 @@ class EarlyStoppingCallback(TrackerCallback):
 
 class EarlyStopping(EarlyStoppingCallback):
     "Keras's EarlyStopping: `EarlyStoppingCallback` with Keras's keywords and defaults; prints only if `verbose`."
-    def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto', restore_best_weights=False):
-        super().__init__(monitor, None, abs(min_delta), patience, mode=mode, restore_best_weights=restore_best_weights)
+    def __init__(self, monitor='val_loss', min_delta=0, patience=0, verbose=0, mode='auto', baseline=None,
+                 restore_best_weights=False, start_from_epoch=0):
+        min_delta = abs(finite_number('EarlyStopping: min_delta', min_delta))
+        super().__init__(monitor, None, min_delta, patience, mode=mode, restore_best_weights=restore_best_weights,
+                         baseline=baseline, start_from_epoch=start_from_epoch)
         self.verbose = verbose
 
 # %% ../nbs/07_trackers.ipynb #38d81b59

@@ -152,7 +152,7 @@ def keras_callbacks():
     import numpy as np
     def model():
         m = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-        m.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss='mse', metrics=['accuracy'])
+        m.compile(optimizer=keras.optimizers.SGD(learning_rate=0.1), loss='mse', metrics=['accuracy', 'mae'])
         # evaluate builds the metrics, whose direction mode='auto' reads
         m.evaluate(np.zeros((2, 1)), np.zeros((2, 1)), verbose=0)
         return m
@@ -160,7 +160,8 @@ def keras_callbacks():
                      dict(monitor='val_loss', factor=0.5, patience=2, cooldown=2, min_delta=0.02),
                      dict(monitor='val_accuracy', factor=0.3, patience=2, min_delta=0.05),
                      dict(monitor='val_loss', factor=0.2, patience=1, min_lr=0.01),
-                     dict(monitor='loss', factor=0.1, patience=3, min_lr=0.00001)]
+                     dict(monitor='loss', factor=0.1, patience=3, min_lr=0.00001),
+                     dict(monitor='val_mae', factor=0.5, patience=1), dict(factor=0.5, patience=2)]
     out = {'keras_version': keras.__version__, 'script': SCRIPT, 'reduce_lr_on_plateau': [], 'early_stopping': []}
     for kwargs in plateau_cases:
         m, cb = model(), keras.callbacks.ReduceLROnPlateau(**kwargs)
@@ -169,11 +170,13 @@ def keras_callbacks():
         lrs = []
         for epoch, v in enumerate(SCRIPT):
             lrs.append(float(m.optimizer.learning_rate))
-            cb.on_epoch_end(epoch, {kwargs['monitor']: v})
+            cb.on_epoch_end(epoch, {kwargs.get('monitor', 'val_loss'): v})
         out['reduce_lr_on_plateau'].append(dict(kwargs=kwargs, lrs=lrs))
     stop_cases = [dict(monitor='val_loss', patience=0), dict(monitor='val_loss', patience=2),
                   dict(monitor='val_loss', patience=3, min_delta=0.02), dict(monitor='val_accuracy', patience=2),
-                  dict(monitor='val_loss', patience=4, mode='max')]
+                  dict(monitor='val_loss', patience=4, mode='max'), dict(monitor='val_mae', patience=2),
+                  dict(monitor='val_loss', patience=2, baseline=0.85), dict(monitor='val_loss', patience=1,
+                                                                           start_from_epoch=3)]
     for kwargs in stop_cases:
         m, cb = model(), keras.callbacks.EarlyStopping(**kwargs)
         cb.set_model(m)
