@@ -35,6 +35,13 @@ class _Recording:
             raise
     def flush(self): self.f.flush()
 
+def _original(e, out):
+    "What stopped a write: `e` if an OSError, else what `out` kept, else the interrupt or OSError `e` arose from."
+    if isinstance(e, OSError): return e
+    if out is not None and out.error is not None: return out.error
+    while e is not None and not isinstance(e, (OSError, KeyboardInterrupt)): e = e.__context__  # a Ctrl-C too early
+    return e
+
 def write_checkpoint(state, file):
     "Write `state` to `file` atomically (a temporary file, flushed, renamed over `file`); rank 0 alone writes."
     file = Path(file)
@@ -49,7 +56,7 @@ def write_checkpoint(state, file):
             os.fsync(f.fileno())
         os.replace(tmp, file)
     except (OSError, RuntimeError) as e:
-        err = e if isinstance(e, OSError) else getattr(out, 'error', None)
+        err = _original(e, out)
         if err is None: raise
         if not isinstance(err, OSError): raise err from None  # a KeyboardInterrupt stays one
         raise OSError(err.errno, f'could not write the checkpoint {file} ({err.strerror or err}); {_kept(file)}') from e
@@ -95,6 +102,11 @@ def read_checkpoint(file):
                          f'and plain data (the safe load failed with {type(e).__name__}: {_first_line(e)})') from e
     if not isinstance(state, dict) or not isinstance(state.get('model'), dict):
         raise ValueError(f'{file} is not a minifast checkpoint: it holds no model state')
+    odd = next((k for k, v in state['model'].items() if not torch.is_tensor(v)), None)
+    if odd is not None or not isinstance(state.get('opt', {}), dict):
+        what = f'its model state holds a {type(state["model"][odd]).__name__} at {odd!r}' if odd is not None else \
+            f'its optimizer state is a {type(state["opt"]).__name__}'
+        raise ValueError(f'{file} is not a minifast checkpoint: {what}, where tensors (a state dict) belong')
     version = state.get('minifast_checkpoint')
     if isinstance(version, int) and version > CHECKPOINT_VERSION:
         raise ValueError(f'{file} is a checkpoint of format {version}; this minifast reads format {CHECKPOINT_VERSION} '
@@ -278,7 +290,20 @@ def get_preds(self:Learner, dl=None, with_input=False, with_loss=False, act=None
 @patch
 def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
+    ref = _first_input(self.dls)
+    if torch.is_tensor(item) and torch.is_tensor(ref) and item.ndim == ref.ndim + 1 and len(item) == 1:
+        raise ValueError(f'predict: the item has shape {tuple(item.shape)}, one more dimension than the data\'s inputs '
+                         f'{tuple(ref.shape)}: it is already a batch; pass item[0], or use get_preds for batches')
     return self.get_preds(dl=[(item[None],)])[0][0]
+
+def _first_input(dls):
+    "The first input of the validation (else training) dataset, to compare an item's shape with; None if there is none."
+    for dl in (dls.valid, dls.train):
+        ds = getattr(dl, 'dataset', None)
+        try:
+            if ds is not None and len(ds): return ds[0][0]
+        except (TypeError, IndexError, KeyError): pass  # items that are not (input, ...) tuples: nothing to compare
+    return None
 
 # %% ../nbs/03b_checkpoint.ipynb #f3d2c18a
 class _EpochLoader:

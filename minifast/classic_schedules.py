@@ -15,7 +15,7 @@ from bisect import bisect_left, bisect_right
 import numpy as np
 import torch
 
-from .core import finite_number, one_of, positive_number, print0, whole_number
+from .core import finite_number, fraction, one_of, positive_number, print0, whole_number
 from .learner import Callback
 from .optim import group_values, hyper_setter
 from .recorder import Recorder, TrackerCallback, check_monitor, keras_monitor
@@ -112,8 +112,10 @@ class SchedCyclic(Schedule):
     "Triangular cycles between `start` and `peak` (PyTorch's CyclicLR): modes 'triangular', 'triangular2', 'exp_range'."
     def __init__(self, start, peak, step_size_up=2000, step_size_down=None, mode='triangular', gamma=1., unit='step'):
         self.mode, self.gamma, self.unit = one_of('SchedCyclic: mode', mode, tuple(_CYCLIC_MODES)), gamma, _unit(unit)
-        self.line, self.step_size_up = SchedLin(start, peak), step_size_up
+        self.line, self.step_size_up = SchedLin(start, peak), positive_number('SchedCyclic: step_size_up', step_size_up)
         self.step_size_down = step_size_up if step_size_down is None else step_size_down
+        if not (finite_number('SchedCyclic: step_size_down', self.step_size_down) >= 0):
+            raise ValueError(f'SchedCyclic: step_size_down must be >= 0, got {step_size_down}')
     def __call__(self, t):
         total = float(self.step_size_up + self.step_size_down)
         ratio, cycle = self.step_size_up / total, math.floor(1 + t / total)
@@ -127,8 +129,11 @@ class SchedOneCycle(Schedule):
     def __init__(self, start, peak, end, total_steps, pct_start=0.3, anneal='cos', three_phase=False, unit='step'):
         shape = {'cos': SchedCos, 'linear': SchedLin}[one_of('SchedOneCycle: anneal', anneal, ('cos', 'linear'))]
         self.total_steps, self.unit = whole_number('total_steps', total_steps, 1), _unit(unit)
-        up = float(pct_start * total_steps) - 1
+        up = float(fraction('SchedOneCycle: pct_start', pct_start) * total_steps) - 1
         ends = [up, 2 * up, total_steps - 1] if three_phase else [up, total_steps - 1]
+        if not all(lo < hi for lo, hi in zip([0., *ends], ends)):
+            raise ValueError(f'SchedOneCycle: pct_start * total_steps ({pct_start} * {total_steps}) leaves a phase '
+                             'with no steps (PyTorch divides by zero there): a longer warm-up or more steps')
         values = [start, peak, start, end] if three_phase else [start, peak, end]
         self._phases = [(finish, shape(a, b)) for finish, a, b in zip(ends, values, values[1:])]
     def __call__(self, t):

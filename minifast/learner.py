@@ -9,6 +9,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
 
 # %% ../nbs/03_learner.ipynb #64611c73
 import contextlib, re, sys, time, warnings
+from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -219,11 +220,15 @@ class Learner:
         if callable(lr):
             raise TypeError('Learner: lr is the default rate of every fit, a number; to follow a schedule give it '
                             'to the fit: learn.fit(n_epoch, lr=schedule)')
-        group_values('lr', lr, 1)
-        if wd is not None: group_values('wd', wd, 1)
+        group_values('lr', lr)  # the values only: their number is checked against the groups at the first fit
+        if wd is not None: group_values('wd', wd)
         self.dls, self.model, self.loss_func, self.opt_func, self.lr, self.wd = dls, model, loss_func, opt_func, lr, wd
         self.moms, self.path, self.model_dir, self.splitter = moms, Path(path), Path(model_dir), splitter
         self.metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [] if metrics is None else [metrics]
+        for m in self.metrics:
+            if not callable(m):
+                raise TypeError(f'Learner: a metric is a function of (predictions, targets), such as accuracy; '
+                                f'got {m!r}')
         self.opt, self.cbs, self.logger, self.training = None, [], print_row, False
         self.epoch = self.iter = self.dl = self.b = None
         self.add_cbs([cb() for cb in self.default_cbs] + _listify(cbs))
@@ -303,19 +308,26 @@ class Learner:
         except phase.cancel: self(phase.after_cancel)
         self(phase.after)
 
-    def _fit(self):
+    def _fit(self, undo):
         runs = {id(cb): cb.run for cb in self.cbs}  # a fit inside a fit gives the outer fit's back at its end
+        started = refused = False
         try:
             with warnings.catch_warnings():
                 # torch only warns when a loss broadcasts predictions against targets of another shape: make it an error
                 warnings.filterwarnings('error', message='Using a target size', category=UserWarning)
                 try:
                     self('before_fit')
+                    started = True
                     for self.epoch in range(self.start_epoch, self.n_epoch): self._with_events(_EPOCH, self._do_epoch)
                 except CancelFitException: self('after_cancel_fit')
+        except Exception:
+            refused = not started  # a callback refused the fit in before_fit: nothing trained, so nothing may change
+            raise
         finally:
             try: self('after_fit')
-            finally: self._end_fit(runs)
+            finally:
+                self._end_fit(runs)
+                if refused: undo()
 
     def _end_fit(self, runs):
         if self.opt is not None: self.opt.zero_grad()
@@ -355,6 +367,9 @@ class Learner:
                 _note(e, f'the loss function raised this on predictions of shape {_shapes([self.pred])} '
                          f'and targets of shape {_shapes(self.yb)}{self._where()}')
                 raise
+            if self.loss.numel() != 1:
+                raise ValueError(f'the loss function returned a tensor of shape {tuple(self.loss.shape)}, not one '
+                                 f"number{self._where()}: reduce it (reduction='mean', torch's losses' default)")
         else: self.loss = self.loss_grad = None
         self('after_loss')
         if self.training and self.yb:
@@ -369,7 +384,9 @@ class Learner:
         "Create the optimizer from `opt_func` and the parameter groups of `splitter`."
         self.opt = self._make_opt()
     def _make_opt(self):
-        opt = self.opt_func(param_groups(self.model, self.splitter), lr=self.lr)
+        groups = param_groups(self.model, self.splitter)
+        lrs = group_values('lr', self.lr, len(groups))  # a list or a slice gives each group its own
+        opt = self.opt_func([{**g, 'lr': float(lr)} for g, lr in zip(groups, lrs)], lr=float(lrs[-1]))
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(f'opt_func must return a torch.optim.Optimizer, got {type(opt).__name__}')
         return opt
@@ -393,11 +410,25 @@ class Learner:
         wds = None if wd is None else group_values('wd', wd, len(opt.param_groups))
         if wds is not None and hyper_slot(opt, 'wd') is None:
             raise ValueError(f'fit: {type(opt).__name__} has no weight decay to set')
+        undo = self._undo_point()
         self.opt = opt
         set_opt_hyper(opt, 'lr', lrs)
         if wds is not None: set_opt_hyper(opt, 'wd', wds)
         self.n_epoch, self.start_epoch, self._n_inp = n_epoch, start_epoch, getattr(self.dls, 'n_inp', 1)
-        with self.added_cbs(cbs): self._fit()
+        with self.added_cbs(cbs): self._fit(undo)
+
+    def _undo_point(self):
+        "A function that puts back what a fit changes before its first batch: the optimizer and callbacks' states."
+        opt, stateful = self.opt, [cb for cb in self.cbs if hasattr(cb, 'state_dict')]
+        hypers = [] if opt is None else [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
+        states = [cb.state_dict() for cb in stateful]
+        def undo():
+            self.opt = opt
+            for group, saved in zip(opt.param_groups if opt else [], hypers):
+                for key in [k for k in group if k != 'params' and k not in saved]: del group[key]  # e.g. initial_lr
+                group.update(saved)
+            for cb, state in zip(stateful, states): cb.load_state_dict(state)
+        return undo
 
     def _check_epochs(self, n_epoch, start_epoch=0):
         "Check the epoch arguments of a fit, and that there is something to train on; returns them as ints."
@@ -410,6 +441,9 @@ class Learner:
         if n_train == 0:
             raise ValueError('fit: the training loader dls.train has no batches; check the dataset, the batch size '
                              'and drop_last')
+        if isinstance(self.dls.valid, Iterator):
+            raise TypeError('fit: dls.valid is an iterator (a generator?), which runs out after one epoch; give a '
+                            'DataLoader or a list of batches')
         return n_epoch, start_epoch
 
     # Quieter, and a look inside

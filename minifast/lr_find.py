@@ -60,6 +60,7 @@ _UNDECIDED = (math.nan, (math.nan, math.nan))
 def _curve(name, lrs, losses, min_points):
     "`lrs` and `losses` as float arrays cut at the first non-finite loss; None (and a warning) if under `min_points`."
     lrs, losses = np.asarray(lrs, dtype=float).reshape(-1), np.asarray(losses, dtype=float).reshape(-1)
+    if len(lrs) != len(losses): raise ValueError(f'{name}: {len(lrs)} learning rates for {len(losses)} losses')
     bad = ~np.isfinite(losses)
     if bad.any(): lrs, losses = lrs[:bad.argmax()], losses[:bad.argmax()]
     if len(losses) < min_points:
@@ -146,6 +147,11 @@ class LRFindResult:
 
 def _func_name(f): return (f.func if isinstance(f, partial) else f).__name__
 
+def _kept(n, num_it):
+    "The recorded points the suggestions read: fastai's `[num_it//10:-5]`, dropping fewer at the end to keep 5."
+    start = num_it // 10
+    return slice(start, n - min(5, max(n - start - 5, 0)))
+
 @patch
 def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, show_plot=True, suggest_funcs=(valley,),
             stop_factor=4., linear=False):
@@ -154,7 +160,11 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     self._check_epochs(1)  # a training loader with batches
     n_groups = len(self.opt.param_groups) if self.opt is not None else len(param_groups(self.model, self.splitter))
     start, end = _sweep_ends(start_lr, end_lr, n_groups)
-    funcs = (suggest_funcs,) if callable(suggest_funcs) else tuple(suggest_funcs or ())
+    one = callable(suggest_funcs) or isinstance(suggest_funcs, str)
+    funcs = (suggest_funcs,) if one else tuple(suggest_funcs or ())
+    for f in funcs:
+        if not callable(f):
+            raise TypeError(f'lr_find: suggest_funcs are functions (valley, slide, minimum, steep), got {f!r}')
     finder, recorder = LRFinder(start, end, num_it, stop_div, stop_factor, linear), getattr(self, 'recorder', None)
     snap = self.snapshot()
     try:
@@ -165,7 +175,8 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     if not math.isfinite(finder.losses[0]):
         raise ValueError(f'lr_find: the loss was not finite from the first batch (at lr {finder.lrs[0]:.1e}): '
                          'check the data, the model and the loss')
-    lrs, losses = np.array(finder.lrs[num_it // 10:-5]), np.array(finder.losses[num_it // 10:-5])
+    kept = _kept(len(finder.losses), num_it)
+    lrs, losses = np.array(finder.lrs[kept]), np.array(finder.losses[kept])
     finite = np.isfinite(losses)
     if not finite.all(): lrs, losses = lrs[:finite.argmin()], losses[:finite.argmin()]
     suggestions = {_func_name(f): f(torch.tensor(lrs), torch.tensor(losses), num_it) for f in funcs}

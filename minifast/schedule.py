@@ -54,7 +54,11 @@ class SchedNo(Schedule):
 
 class SchedExp(Schedule):
     "Exponential (linear in log space) from `start` to `end`."
-    def __init__(self, start, end): self.start, self.end = as_values(start), as_values(end)
+    def __init__(self, start, end):
+        self.start, self.end = as_values(start), as_values(end)
+        if not (np.all(np.greater(self.start, 0)) and np.all(np.greater(self.end, 0))):
+            raise ValueError(f'SchedExp: start and end must be positive (an exponential cannot reach or leave 0), '
+                             f'got {start!r} and {end!r}')
     def __call__(self, pos): return self.start * (self.end / self.start) ** pos
 
 class SchedPoly(Schedule):

@@ -140,9 +140,15 @@ class CSVLogger(Callback):
         "Write the recorder's rows not in the file yet (after a resume: the interrupted run's too)."
         if self._out is None: return
         rec = self.recorder
-        for row in rec.rows[self._written:]: self._csv.writerow([row[k] for k in rec.metric_names])
+        try:
+            for row in rec.rows[self._written:]: self._csv.writerow([row[k] for k in rec.metric_names])
+            self._out.flush()
+        except OSError as e:  # a full disk, say: close the file (the row may be cut) and say which
+            out, self._out = self._out, None
+            try: out.close()
+            except OSError: pass
+            raise OSError(f'CSVLogger: cannot write {self.file} ({e}); its last row may be incomplete') from e
         self._written = len(rec.rows)
-        self._out.flush()
 
     def after_fit(self):
         self._write_rows()  # a resumed fit that had finished runs no epoch: its history is all restored rows

@@ -114,7 +114,7 @@ def vision_learner(dls, arch, pretrained=True, n_out=None, loss_func=None, metri
     if not (pretrained or train_bn):
         raise ValueError('vision_learner: train_bn=False keeps the pretrained BatchNorm statistics; '
                          'a model trained from scratch has none: use train_bn=True')
-    n_out = n_out or getattr(dls, 'c', None)
+    n_out = getattr(dls, 'c', None) if n_out is None else whole_number('vision_learner: n_out', n_out, 1)
     if not n_out: raise ValueError('vision_learner: pass n_out, the number of outputs (the loaders have no `c`)')
     model = arch(pretrained=pretrained)
     if not (isinstance(model, nn.Sequential) and len(model) == 2):

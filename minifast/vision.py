@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from .core import default_device, device_mover, new_figure, show_figure
@@ -78,10 +78,15 @@ def to_rgb(im):
     if im.mode.startswith('I;16') or im.mode in ('I', 'F'): im = im.point(lambda v: v / 256).convert('L')
     return im.convert('RGB')
 
+_ORIENTATION = 0x0112  # the EXIF tag: 1 is upright; cameras write 3, 6 or 8 (and 2, 4, 5, 7 mirrored) for turned photos
+
 def open_image(fn):
-    "Open image file `fn` lazily (only the header is read); an `ImageError` naming the file if it is not an image."
-    try: return Image.open(fn)
-    except (UnidentifiedImageError, OSError) as e: raise ImageError(f'{fn}: not a readable image ({e})') from e
+    "Open image file `fn` lazily (only its header is read) and upright; an `ImageError` naming it if it is no image."
+    try:
+        im = Image.open(fn)
+        return ImageOps.exif_transpose(im) if im.getexif().get(_ORIENTATION, 1) != 1 else im
+    except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as e:  # a bomb: too many pixels
+        raise ImageError(f'{fn}: not a readable image ({e})') from e
 
 # %% ../nbs/08_vision.ipynb #1a182095
 def _size2(size):
