@@ -7,7 +7,7 @@ __all__ = ['CHECKPOINT_VERSION', 'write_checkpoint', 'read_checkpoint', 'checkpo
            'set_fit_rng', 'activation_for', 'CheckpointCallback', 'ResumeCallback']
 
 # %% ../nbs/03b_checkpoint.ipynb #0f7d1f99
-import os, uuid, warnings
+import os, sys, uuid, warnings
 from functools import partial
 from pathlib import Path
 
@@ -35,18 +35,19 @@ class _Recording:
             raise
     def flush(self): self.f.flush()
 
-def _original(e, out):
-    "What stopped a write: `e` if an OSError, else what `out` kept, else the interrupt or OSError `e` arose from."
+def _original(e, out, handled):
+    "What stopped a write: `e` if an OSError, else what `out` kept, else the interrupt or OSError torch's error hides."
     if isinstance(e, OSError): return e
     if out is not None and out.error is not None: return out.error
-    while e is not None and not isinstance(e, (OSError, KeyboardInterrupt)): e = e.__context__  # a Ctrl-C too early
-    return e
+    cause = e.__context__  # a Ctrl-C as write() begins, before it can note it; not one the caller was handling
+    return cause if isinstance(cause, (OSError, KeyboardInterrupt)) and cause is not handled else None
 
 def write_checkpoint(state, file):
     "Write `state` to `file` atomically (a temporary file, flushed, renamed over `file`); rank 0 alone writes."
     file = Path(file)
     if rank_distrib() != 0: return file
     tmp, out, state = file.with_name(f'.{file.name}.{uuid.uuid4().hex}.tmp'), None, _plain(state, 'the checkpoint')
+    handled = sys.exc_info()[1]  # written from an except block (`except KeyboardInterrupt: learn.save(...)`): not ours
     try:
         file.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, 'wb') as f:
@@ -56,7 +57,7 @@ def write_checkpoint(state, file):
             os.fsync(f.fileno())
         os.replace(tmp, file)
     except (OSError, RuntimeError) as e:
-        err = _original(e, out)
+        err = _original(e, out, handled)
         if err is None: raise
         if not isinstance(err, OSError): raise err from None  # a KeyboardInterrupt stays one
         raise OSError(err.errno, f'could not write the checkpoint {file} ({err.strerror or err}); {_kept(file)}') from e
@@ -102,7 +103,8 @@ def read_checkpoint(file):
                          f'and plain data (the safe load failed with {type(e).__name__}: {_first_line(e)})') from e
     if not isinstance(state, dict) or not isinstance(state.get('model'), dict):
         raise ValueError(f'{file} is not a minifast checkpoint: it holds no model state')
-    odd = next((k for k, v in state['model'].items() if not torch.is_tensor(v)), None)
+    odd = next((k for k, v in state['model'].items()  # tensors, and a module's `get_extra_state` (plain data)
+                if not (torch.is_tensor(v) or k.endswith('_extra_state'))), None)
     if odd is not None or not isinstance(state.get('opt', {}), dict):
         what = f'its model state holds a {type(state["model"][odd]).__name__} at {odd!r}' if odd is not None else \
             f'its optimizer state is a {type(state["opt"]).__name__}'
@@ -290,20 +292,7 @@ def get_preds(self:Learner, dl=None, with_input=False, with_loss=False, act=None
 @patch
 def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
-    ref = _first_input(self.dls)
-    if torch.is_tensor(item) and torch.is_tensor(ref) and item.ndim == ref.ndim + 1 and len(item) == 1:
-        raise ValueError(f'predict: the item has shape {tuple(item.shape)}, one more dimension than the data\'s inputs '
-                         f'{tuple(ref.shape)}: it is already a batch; pass item[0], or use get_preds for batches')
     return self.get_preds(dl=[(item[None],)])[0][0]
-
-def _first_input(dls):
-    "The first input of the validation (else training) dataset, to compare an item's shape with; None if there is none."
-    for dl in (dls.valid, dls.train):
-        ds = getattr(dl, 'dataset', None)
-        try:
-            if ds is not None and len(ds): return ds[0][0]
-        except (TypeError, IndexError, KeyError): pass  # items that are not (input, ...) tuples: nothing to compare
-    return None
 
 # %% ../nbs/03b_checkpoint.ipynb #f3d2c18a
 class _EpochLoader:

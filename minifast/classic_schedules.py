@@ -131,9 +131,9 @@ class SchedOneCycle(Schedule):
         self.total_steps, self.unit = whole_number('total_steps', total_steps, 1), _unit(unit)
         up = float(fraction('SchedOneCycle: pct_start', pct_start) * total_steps) - 1
         ends = [up, 2 * up, total_steps - 1] if three_phase else [up, total_steps - 1]
-        if not all(lo < hi for lo, hi in zip([0., *ends], ends)):
-            raise ValueError(f'SchedOneCycle: pct_start * total_steps ({pct_start} * {total_steps}) leaves a phase '
-                             'with no steps (PyTorch divides by zero there): a longer warm-up or more steps')
+        if up == 0:  # the warm-up ends where it starts: PyTorch divides by zero at step 0
+            raise ValueError(f'SchedOneCycle: pct_start * total_steps ({pct_start} * {total_steps}) is 1, a warm-up '
+                             'with no steps; change either')
         values = [start, peak, start, end] if three_phase else [start, peak, end]
         self._phases = [(finish, shape(a, b)) for finish, a, b in zip(ends, values, values[1:])]
     def __call__(self, t):

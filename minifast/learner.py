@@ -8,8 +8,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
            'DeviceCallback', 'ProgressCallback', 'print_row', 'Learner', 'RegModel', 'synth_learner']
 
 # %% ../nbs/03_learner.ipynb #64611c73
-import contextlib, re, sys, time, warnings
-from collections.abc import Iterator
+import contextlib, inspect, re, sys, time, warnings
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -308,26 +307,19 @@ class Learner:
         except phase.cancel: self(phase.after_cancel)
         self(phase.after)
 
-    def _fit(self, undo):
+    def _fit(self):
         runs = {id(cb): cb.run for cb in self.cbs}  # a fit inside a fit gives the outer fit's back at its end
-        started = refused = False
         try:
             with warnings.catch_warnings():
                 # torch only warns when a loss broadcasts predictions against targets of another shape: make it an error
                 warnings.filterwarnings('error', message='Using a target size', category=UserWarning)
                 try:
                     self('before_fit')
-                    started = True
                     for self.epoch in range(self.start_epoch, self.n_epoch): self._with_events(_EPOCH, self._do_epoch)
                 except CancelFitException: self('after_cancel_fit')
-        except Exception:
-            refused = not started  # a callback refused the fit in before_fit: nothing trained, so nothing may change
-            raise
         finally:
             try: self('after_fit')
-            finally:
-                self._end_fit(runs)
-                if refused: undo()
+            finally: self._end_fit(runs)
 
     def _end_fit(self, runs):
         if self.opt is not None: self.opt.zero_grad()
@@ -367,15 +359,20 @@ class Learner:
                 _note(e, f'the loss function raised this on predictions of shape {_shapes([self.pred])} '
                          f'and targets of shape {_shapes(self.yb)}{self._where()}')
                 raise
-            if self.loss.numel() != 1:
-                raise ValueError(f'the loss function returned a tensor of shape {tuple(self.loss.shape)}, not one '
-                                 f"number{self._where()}: reduce it (reduction='mean', torch's losses' default)")
         else: self.loss = self.loss_grad = None
         self('after_loss')
         if self.training and self.yb:
+            self._check_loss_grad()
             self._with_events(_BACKWARD, self._backward)
             self._with_events(_STEP, self._step)
             self.opt.zero_grad()
+    def _check_loss_grad(self):
+        "Refuse to step on a loss that is not one number: per item (`reduction='none'`), or not a tensor at all."
+        loss = self.loss_grad
+        if torch.is_tensor(loss) and loss.numel() == 1: return
+        what = f'a tensor of shape {tuple(loss.shape)}' if torch.is_tensor(loss) else f'a {type(loss).__name__}'
+        raise ValueError(f'the loss to backpropagate is {what}, not one number{self._where()}: reduce it '
+                         "(reduction='mean', torch's losses' default, or in an after_loss callback)")
     def _backward(self): self.loss_grad.backward()
     def _step(self): self.opt.step()
 
@@ -385,8 +382,9 @@ class Learner:
         self.opt = self._make_opt()
     def _make_opt(self):
         groups = param_groups(self.model, self.splitter)
-        lrs = group_values('lr', self.lr, len(groups))  # a list or a slice gives each group its own
-        opt = self.opt_func([{**g, 'lr': float(lr)} for g, lr in zip(groups, lrs)], lr=float(lrs[-1]))
+        lrs = group_values('lr', self.lr, len(groups))
+        opt = self.opt_func(groups, lr=float(lrs[-1]))
+        if not isinstance(self.lr, (int, float)): set_opt_hyper(opt, 'lr', lrs)  # a list or a slice: one rate each
         if not isinstance(opt, torch.optim.Optimizer):
             raise TypeError(f'opt_func must return a torch.optim.Optimizer, got {type(opt).__name__}')
         return opt
@@ -403,6 +401,9 @@ class Learner:
                 raise TypeError('fit: lr or wd is a schedule; import minifast.schedule (or minifast.all) to follow it')
             return self._fit_hyper_scheds(n_epoch, lr, wd, cbs, start_epoch)
         n_epoch, start_epoch = self._check_epochs(n_epoch, start_epoch)
+        if inspect.isgenerator(self.dls.valid):
+            raise TypeError('fit: dls.valid is a generator, which runs out after one epoch; give a DataLoader or a '
+                            'list of batches')
         cbs = [cb() if isinstance(cb, type) else cb for cb in _listify(cbs)]
         opt = self.opt or self._make_opt()
         lrs = group_values('lr', self.lr if lr is None else lr, len(opt.param_groups))
@@ -410,25 +411,11 @@ class Learner:
         wds = None if wd is None else group_values('wd', wd, len(opt.param_groups))
         if wds is not None and hyper_slot(opt, 'wd') is None:
             raise ValueError(f'fit: {type(opt).__name__} has no weight decay to set')
-        undo = self._undo_point()
         self.opt = opt
         set_opt_hyper(opt, 'lr', lrs)
         if wds is not None: set_opt_hyper(opt, 'wd', wds)
         self.n_epoch, self.start_epoch, self._n_inp = n_epoch, start_epoch, getattr(self.dls, 'n_inp', 1)
-        with self.added_cbs(cbs): self._fit(undo)
-
-    def _undo_point(self):
-        "A function that puts back what a fit changes before its first batch: the optimizer and callbacks' states."
-        opt, stateful = self.opt, [cb for cb in self.cbs if hasattr(cb, 'state_dict')]
-        hypers = [] if opt is None else [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
-        states = [cb.state_dict() for cb in stateful]
-        def undo():
-            self.opt = opt
-            for group, saved in zip(opt.param_groups if opt else [], hypers):
-                for key in [k for k in group if k != 'params' and k not in saved]: del group[key]  # e.g. initial_lr
-                group.update(saved)
-            for cb, state in zip(stateful, states): cb.load_state_dict(state)
-        return undo
+        with self.added_cbs(cbs): self._fit()
 
     def _check_epochs(self, n_epoch, start_epoch=0):
         "Check the epoch arguments of a fit, and that there is something to train on; returns them as ints."
@@ -441,9 +428,6 @@ class Learner:
         if n_train == 0:
             raise ValueError('fit: the training loader dls.train has no batches; check the dataset, the batch size '
                              'and drop_last')
-        if isinstance(self.dls.valid, Iterator):
-            raise TypeError('fit: dls.valid is an iterator (a generator?), which runs out after one epoch; give a '
-                            'DataLoader or a list of batches')
         return n_epoch, start_epoch
 
     # Quieter, and a look inside

@@ -163,8 +163,8 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     one = callable(suggest_funcs) or isinstance(suggest_funcs, str)
     funcs = (suggest_funcs,) if one else tuple(suggest_funcs or ())
     for f in funcs:
-        if not callable(f):
-            raise TypeError(f'lr_find: suggest_funcs are functions (valley, slide, minimum, steep), got {f!r}')
+        if not (callable(f) and hasattr(f.func if isinstance(f, partial) else f, '__name__')):
+            raise TypeError(f'lr_find: suggest_funcs are named functions (valley, slide, minimum, steep), got {f!r}')
     finder, recorder = LRFinder(start, end, num_it, stop_div, stop_factor, linear), getattr(self, 'recorder', None)
     snap = self.snapshot()
     try:

@@ -36,7 +36,7 @@ def hyper_names(opt):
 # %% ../nbs/02_optim.ipynb #fad878f2
 def group_values(name, value, n_groups=None, positive=None):
     "`value` (number, list or slice) as an array of one checked value per group (`positive`: default for `lr` only)."
-    if n_groups is None: n_groups = 1 if isinstance(value, slice) or np.ndim(value) == 0 else len(value)  # any number
+    if n_groups is None: n_groups = 1 if isinstance(value, slice) or np.ndim(value) == 0 else max(len(value), 1)
     if isinstance(value, slice):
         if value.stop is None or value.step is not None:
             raise ValueError(f'{name}: a slice needs a stop and no step, got {value}')

@@ -79,12 +79,14 @@ def to_rgb(im):
     return im.convert('RGB')
 
 _ORIENTATION = 0x0112  # the EXIF tag: 1 is upright; cameras write 3, 6 or 8 (and 2, 4, 5, 7 mirrored) for turned photos
+_TURNED = range(2, 9)  # other values (0 in some of the Pets photos) are not orientations: the photo is left as it is
 
 def open_image(fn):
-    "Open image file `fn` lazily (only its header is read) and upright; an `ImageError` naming it if it is no image."
+    "Open image file `fn` lazily (a JPEG turned by its EXIF tag: decoded, upright); an `ImageError` if it is no image."
     try:
         im = Image.open(fn)
-        return ImageOps.exif_transpose(im) if im.getexif().get(_ORIENTATION, 1) != 1 else im
+        turned = im.format == 'JPEG' and im.getexif().get(_ORIENTATION, 1) in _TURNED  # a JPEG's tag: in its header
+        return ImageOps.exif_transpose(im) if turned else im
     except (UnidentifiedImageError, Image.DecompressionBombError, OSError) as e:  # a bomb: too many pixels
         raise ImageError(f'{fn}: not a readable image ({e})') from e
 
