@@ -9,7 +9,7 @@ __all__ = ['SchedStep', 'SchedMultiStep', 'SchedExpDecay', 'SchedPower', 'SchedP
            'ReduceLROnPlateau', 'LearningRateScheduler', 'TorchScheduler']
 
 # %% ../nbs/05_classic_schedules.ipynb #4bc475a5
-import inspect, math, numbers, warnings
+import inspect, math, warnings
 from bisect import bisect_left, bisect_right
 
 import numpy as np
@@ -93,8 +93,8 @@ class SchedCosRestarts(Schedule):
     def __init__(self, start, first_period, period_mult=1, end=0., unit='epoch', start_mult=1.):
         self.cos, self.end, self.unit = SchedCos(start, end), as_values(end), _unit(unit)
         self.first_period = positive_number('first_period', first_period)
-        if not (isinstance(period_mult, numbers.Real) and period_mult >= 1):
-            raise ValueError(f'period_mult must be a number >= 1, got {period_mult!r}')
+        if finite_number('period_mult', period_mult) < 1:
+            raise ValueError(f'period_mult must be >= 1, got {period_mult}')
         self.period_mult, self.start_mult = period_mult, start_mult
     def __call__(self, t):
         period, height = self.first_period, 1.
