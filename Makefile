@@ -12,7 +12,7 @@ PETS ?=
 ARGS ?=
 USER_ENV := .venv-user
 
-.PHONY: demo test test-dev test-user lint outputs bench reference
+.PHONY: demo test test-dev test-user lint outputs bench reference gpu-check
 
 $(DEV)/.ready: settings.ini setup.py
 	test -x $(DEV)/bin/python || $(PYTHON) -m venv $(DEV)
@@ -40,7 +40,8 @@ outputs: $(DEV)/.ready
 	$(DEV)/bin/nbdev_clean
 
 # What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends (and a Jupyter
-# kernel, as a notebook user has, for tests/test_notebook_kernel.py).
+# kernel, as a notebook user has, for tests/test_notebook_kernel.py). It runs every test but the `long` ones (processes
+# killed and resumed, the demo under torchrun: about 2 minutes), which test-dev has run, to keep CI under 10 minutes.
 $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	test -x $(USER_ENV)/bin/python || $(PYTHON) -m venv $(USER_ENV)
 	$(USER_ENV)/bin/pip install --quiet '$(TORCH)'
@@ -52,7 +53,12 @@ test-user: $(USER_ENV)/.ready
 	cd /tmp && $(CURDIR)/$(USER_ENV)/bin/python -c "import minifast, fastcore; \
 	print('user env: minifast from', minifast.__file__, '| fastcore', fastcore.__version__); \
 	assert 'site-packages' in minifast.__file__"
-	$(USER_ENV)/bin/pytest -q -m 'not nbdev' -p no:cacheprovider tests
+	$(USER_ENV)/bin/pytest -q -m 'not nbdev and not long' -p no:cacheprovider tests
+
+# The CUDA paths on a GPU, one line per check (fp16 with a scaler, lr_find's no-trace bit for bit, a resume on CUDA, the
+# demo); on a machine without a GPU it says so and skips.
+gpu-check: $(DEV)/.ready
+	$(DEV)/bin/python tools/gpu_check.py
 
 bench: $(DEV)/.ready
 	$(DEV)/bin/python bench/bench_loop.py

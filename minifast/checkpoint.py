@@ -130,7 +130,8 @@ def checkpoint_state(learn, with_opt=True, at=None, epoch_rng=None):
     if with_opt and learn.opt is not None: state['opt'] = cpu_copy(learn.opt.state_dict())
     if at is None: return state
     state['position'] = dict(epoch=at[0], batch=at[1], n_epoch=learn.n_epoch, n_batches=len(learn.dls.train),
-                             train_iter=learn.train_iter, pct_train=float(learn.pct_train))
+                             train_iter=learn.train_iter, pct_train=float(learn.pct_train),
+                             fit_name=learn.fit_name)
     state['rng'] = fit_rng(learn)
     if epoch_rng is not None: state['epoch_rng'] = epoch_rng
     state['callbacks'] = {name: cb.state_dict() for name, cb in _stateful_cbs(learn).items()}
@@ -292,6 +293,10 @@ def get_preds(self:Learner, dl=None, with_input=False, with_loss=False, act=None
 @patch
 def predict(self:Learner, item):
     "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
+    known = self.__dict__.get('_item_shape')  # the shape of an item of the last fit
+    if torch.is_tensor(item) and known is not None and item.ndim == len(known) + 1:
+        raise ValueError(f'predict takes one item without a batch dimension, of shape like {known}; got a batch of '
+                         f'shape {tuple(item.shape)}: pass one item, or use get_preds(dl=[(batch,)]) for a batch')
     return self.get_preds(dl=[(item[None],)])[0][0]
 
 # %% ../nbs/03b_checkpoint.ipynb #f3d2c18a
@@ -398,8 +403,14 @@ class ResumeCallback(Callback):
     order, run_lr_find = -15, False
     def __init__(self, fname='last', missing_ok=False):
         self.fname, self.missing_ok, self.resumed_from, self._state, self._pending = fname, missing_ok, None, None, ()
+    def fit_to_resume(self, learn):
+        "The `fit_name` of the fit the checkpoint continues (None: a plain fit); False if this callback resumes none."
+        file = checkpoint_file(learn, self.fname)
+        if self.resumed_from is not None or (self.missing_ok and not file.exists()): return False
+        return _resume_position(read_checkpoint(file), file).get('fit_name')
+
     def before_fit(self):
-        self._state = None
+        self._state, self._pending = None, ()
         if self.resumed_from is not None: return  # used already: it resumes one fit
         _stateful_cbs(self.learn)
         file = checkpoint_file(self.learn, self.fname)
@@ -413,6 +424,11 @@ class ResumeCallback(Callback):
         self.resumed_from = dict(file=file, epoch=pos['epoch'], batch=pos['batch'])
 
     def _check(self, state, pos, file):
+        name, saved_name = self.fit_name, pos.get('fit_name')
+        if 'fit_name' in pos and name != saved_name:  # (checkpoints written before fits had names have none)
+            raise ValueError(f'ResumeCallback: {file} was written in the fit {saved_name!r} and this is the fit '
+                             f"{name!r} (fine_tune's fits are 'frozen' and 'unfrozen', a plain fit's None): resume the "
+                             'same recipe')
         n_batches = len(self.dls.train)
         if (pos['n_epoch'], pos['n_batches']) != (self.n_epoch, n_batches):
             raise ValueError(f'ResumeCallback: {file} was written in a fit of {pos["n_epoch"]} epochs of '
@@ -431,7 +447,10 @@ class ResumeCallback(Callback):
     def before_epoch(self): self._load_callbacks()
     def after_fit(self):
         self._load_callbacks()  # a finished fit runs no epoch
-        self._state = None
+        if 'loader' in self._pending:  # no epoch ran: the fit was complete, or refused before its first epoch
+            if self._state['position']['epoch'] >= self.n_epoch: set_fit_rng(self.learn, self._state['rng'])
+            else: self.resumed_from = None  # refused: the next fit resumes instead
+        self._state, self._pending = None, ()
     def _load_callbacks(self):
         "The callbacks' state, once their `before_fit` has reset them."
         if 'callbacks' not in self._pending: return

@@ -6,7 +6,7 @@
 __all__ = ['setup_distrib', 'rank0_first', 'DistributedTrainer']
 
 # %% ../nbs/07b_distributed.ipynb #367bbd05
-import atexit, contextlib, copy, inspect, itertools, os
+import atexit, contextlib, copy, hashlib, inspect, itertools, os
 
 import torch
 import torch.distributed as dist
@@ -101,7 +101,7 @@ class _FirstBatches:
 
 # %% ../nbs/07b_distributed.ipynb #578ca371
 class _DDP(DistributedDataParallel):
-    "`DistributedDataParallel` whose attributes, `state_dict` and `load_state_dict` are those of the model it wraps."
+    "`DistributedDataParallel` whose attributes, items, `state_dict` and `load_state_dict` are its model's."
     def __getattr__(self, name):
         try: return super().__getattr__(name)
         except AttributeError:
@@ -109,6 +109,7 @@ class _DDP(DistributedDataParallel):
             return getattr(self.module, name)
     def state_dict(self, *args, **kwargs): return self.module.state_dict(*args, **kwargs)
     def load_state_dict(self, *args, **kwargs): return self.module.load_state_dict(*args, **kwargs)
+    def __getitem__(self, i): return self.module[i]  # `learn.model[0]`, the body of a vision learner (`BnFreeze`)
 
 def _to_sync_bn(model):
     "Replace `model`'s batchnorm layers by `SyncBatchNorm`s sharing their parameters and buffers; returns an undo."
@@ -126,7 +127,7 @@ class DistributedTrainer(Callback):
     "Data-parallel fits over the processes of the torch.distributed group (see `Learner.distrib_ctx`, which adds it)."
     order, run_valid = -17, False
     def __init__(self, sync_bn=False, **ddp_kwargs):
-        self.sync_bn, self.ddp_kwargs, self.ddp = sync_bn, ddp_kwargs, None
+        self.sync_bn, self.ddp_kwargs, self.ddp, self._shared = sync_bn, ddp_kwargs, None, None
         self._depth, self._cache, self._models = 0, {}, []
     def before_fit(self):
         self._depth += 1
@@ -135,6 +136,7 @@ class DistributedTrainer(Callback):
         self._saved, self._restores, self._samplers = self.dls, [], []
         self.rank, self.world_size, self._device = dist.get_rank(), dist.get_world_size(), _comm_device()
         self._sync_rng()
+        self._seed = _state_seed()
         self.learn.dls = self._shard_dls(self.dls)
         self.module = self.model
         if self.sync_bn: self._restores.append(_to_sync_bn(self.module))
@@ -151,8 +153,7 @@ class DistributedTrainer(Callback):
         if fewest == 0:
             raise ValueError(f'distrib_ctx: a process has no training batch ({len(dls.train)} batches here unsharded)')
         if fewest < n: train = _FirstBatches(train, fewest)
-        seed = int(torch.randint(2**31, ())) if self._samplers else 0  # the same everywhere: they share rank 0's stream
-        for sampler in self._samplers: sampler.seed = seed
+        self._seed_samplers()
         sharded = copy.copy(dls)
         sharded.train, sharded.valid = train, valid
         return sharded
@@ -170,6 +171,9 @@ class DistributedTrainer(Callback):
         if sharded is not dl and isinstance(getattr(sharded, 'sampler', None), DistributedSampler):
             self._samplers.append(sharded.sampler)
         return sharded
+
+    def _seed_samplers(self):
+        for sampler in self._samplers: sampler.seed = self._seed % 2**31
 
     def _all_reduce(self, t, op=None):
         "`t` summed (or reduced with `op`) over the processes."
@@ -190,18 +194,28 @@ class DistributedTrainer(Callback):
         if self.ddp is not None: self.learn.model = self.ddp
 
     def before_batch(self):
+        self._shared = _rng_states()
+        torch.manual_seed(hash((self._seed, self.rank, self.epoch, self.iter)) % 2**63)
         if self.ddp is None: return
         acc = getattr(self, 'gradient_accumulation', None)
         self.ddp.require_backward_grad_sync = acc is None or not acc.run or acc.stepping
     def after_loss(self):
         if self.loss is None: return
         self.learn.loss = self._all_reduce(self.loss.detach().clone()) / self.world_size
-    def after_train(self): self.learn.model = self.module
+    def after_batch(self): self._back_to_shared()
+    def _back_to_shared(self):
+        "The shared random state again, after a training batch (or a phase or fit cancelled inside one)."
+        if self._shared is not None: _set_rng_states(self._shared)
+        self._shared = None
+    def after_train(self):
+        self._back_to_shared()
+        self.learn.model = self.module
     def before_validate(self):
         if self._depth: self.learn.model = self.module
     def after_validate(self):
         if self._depth and hasattr(self, 'recorder'): self.recorder.reduce_valid(self._all_reduce)
     def after_fit(self):
+        self._back_to_shared()
         self._depth = max(self._depth - 1, 0)
         if self._models: self.learn.model = self._models.pop()  # an inner fit cancelled in training leaves the wrapper
         if self._depth or not hasattr(self, '_saved'): return
@@ -209,6 +223,24 @@ class DistributedTrainer(Callback):
         for restore in reversed(self._restores): restore()
         self.ddp, self._restores, self._samplers = None, [], []
         del self._saved
+    def state_dict(self):
+        "The state a checkpoint keeps: the fit's seed (of the processes' own streams and of torch's samplers)."
+        return {'seed': self._seed}
+    def load_state_dict(self, state):
+        "Continue from `state_dict()`'s result."
+        self._seed = state['seed']
+        self._seed_samplers()
+
+def _state_seed():
+    "A seed from torch's random state, the same in every process that has that state; nothing is drawn from it."
+    return int.from_bytes(hashlib.blake2b(torch.get_rng_state().numpy().tobytes(), digest_size=8).digest()) >> 1
+
+def _rng_states():
+    return torch.get_rng_state(), torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
+
+def _set_rng_states(states):
+    torch.set_rng_state(states[0])
+    if states[1] is not None: torch.cuda.set_rng_state_all(states[1])
 
 # %% ../nbs/07b_distributed.ipynb #89919d3e
 @patch

@@ -8,7 +8,7 @@ __all__ = ['EVENTS', 'INNER_EVENTS', 'CancelFitException', 'CancelEpochException
            'DeviceCallback', 'ProgressCallback', 'print_row', 'Learner', 'RegModel', 'synth_learner']
 
 # %% ../nbs/03_learner.ipynb #64611c73
-import contextlib, inspect, re, sys, time, warnings
+import contextlib, inspect, re, sys, threading, time, warnings
 from functools import partial
 from pathlib import Path
 from typing import NamedTuple
@@ -229,7 +229,9 @@ class Learner:
                 raise TypeError(f'Learner: a metric is a function of (predictions, targets), such as accuracy; '
                                 f'got {m!r}')
         self.opt, self.cbs, self.logger, self.training = None, [], print_row, False
+        self.fit_name = None  # the fit running in a recipe of several (fine_tune's 'frozen', 'unfrozen'): checkpoints
         self.epoch = self.iter = self.dl = self.b = None
+        self.xb = self.yb = ()
         self.add_cbs([cb() for cb in self.default_cbs] + _listify(cbs))
 
     # Callbacks: added, removed, and the dispatch tables built from them
@@ -307,19 +309,25 @@ class Learner:
         except phase.cancel: self(phase.after_cancel)
         self(phase.after)
 
-    def _fit(self):
-        runs = {id(cb): cb.run for cb in self.cbs}  # a fit inside a fit gives the outer fit's back at its end
+    def _fit(self, undo):
+        runs, refused = {id(cb): cb.run for cb in self.cbs}, False  # an inner fit gives the outer fit's back at its end
         try:
             with warnings.catch_warnings():
                 # torch only warns when a loss broadcasts predictions against targets of another shape: make it an error
                 warnings.filterwarnings('error', message='Using a target size', category=UserWarning)
                 try:
-                    self('before_fit')
+                    try: self('before_fit')
+                    except CancelFitException: raise
+                    except Exception:
+                        refused = True  # a callback refused the fit: its rates and the last fit's history come back
+                        raise
                     for self.epoch in range(self.start_epoch, self.n_epoch): self._with_events(_EPOCH, self._do_epoch)
                 except CancelFitException: self('after_cancel_fit')
         finally:
             try: self('after_fit')
-            finally: self._end_fit(runs)
+            finally:
+                self._end_fit(runs)
+                if refused: undo()
 
     def _end_fit(self, runs):
         if self.opt is not None: self.opt.zero_grad()
@@ -345,6 +353,8 @@ class Learner:
                                 f'{self._batch_position()} is a {type(self.b).__name__}')
             self.xb, self.yb = tuple(self.b[:n_inp]), tuple(self.b[n_inp:])
             self._with_events(_BATCH, self._do_batch)
+        if self.training and self.b is not None and torch.is_tensor(self.b[0]):
+            self._item_shape = tuple(self.b[0].shape[1:])  # an item as the loader gives it, for `predict`'s check
         self.b = None
 
     def _do_batch(self):
@@ -400,6 +410,34 @@ class Learner:
             if not hasattr(self, '_fit_hyper_scheds'):
                 raise TypeError('fit: lr or wd is a schedule; import minifast.schedule (or minifast.all) to follow it')
             return self._fit_hyper_scheds(n_epoch, lr, wd, cbs, start_epoch)
+        with self._sole_fit(): self._checked_fit(n_epoch, lr, wd, cbs, start_epoch)
+
+    @contextlib.contextmanager
+    def _sole_fit(self):
+        "Refuse a fit while one runs on this learner: another thread's, or the caller's own unless `allow_inner_fit`."
+        me = threading.get_ident()
+        with _FITS_LOCK:
+            owner, inner_ok = self.__dict__.get('_fit_owner'), self.__dict__.get('_inner_ok', False)
+            if owner is not None and owner != me:
+                raise RuntimeError('fit: another thread is fitting this learner; a learner trains one fit at a time: '
+                                   'give each thread a learner of its own')
+            if owner is not None and not inner_ok:
+                raise RuntimeError('fit: this learner is fitting already (did a callback call fit?); a fit inside a '
+                                   "fit would take over the running fit's counters, optimizer and callbacks. A "
+                                   'callback that runs a complete fit of its own wraps it in '
+                                   '`with learn.allow_inner_fit():`')
+            self._fit_owner, self._inner_ok = me, False
+        try: yield
+        finally: self._fit_owner, self._inner_ok = owner, inner_ok
+
+    @contextlib.contextmanager
+    def allow_inner_fit(self):
+        "Context manager: one fit may run inside the running fit (a complete fit of a callback's own, as `lr_find`)."
+        before, self._inner_ok = self.__dict__.get('_inner_ok', False), True
+        try: yield self
+        finally: self._inner_ok = before
+
+    def _checked_fit(self, n_epoch, lr, wd, cbs, start_epoch):
         n_epoch, start_epoch = self._check_epochs(n_epoch, start_epoch)
         if inspect.isgenerator(self.dls.valid):
             raise TypeError('fit: dls.valid is a generator, which runs out after one epoch; give a DataLoader or a '
@@ -411,11 +449,25 @@ class Learner:
         wds = None if wd is None else group_values('wd', wd, len(opt.param_groups))
         if wds is not None and hyper_slot(opt, 'wd') is None:
             raise ValueError(f'fit: {type(opt).__name__} has no weight decay to set')
+        undo = self._undo_point()
         self.opt = opt
         set_opt_hyper(opt, 'lr', lrs)
         if wds is not None: set_opt_hyper(opt, 'wd', wds)
         self.n_epoch, self.start_epoch, self._n_inp = n_epoch, start_epoch, getattr(self.dls, 'n_inp', 1)
-        with self.added_cbs(cbs): self._fit()
+        with self.added_cbs(cbs): self._fit(undo)
+
+    def _undo_point(self):
+        "A function putting back what a fit changes before its callbacks refuse it: the optimizer's rates, the history."
+        opt, recorder = self.opt, getattr(self, 'recorder', None)
+        hypers = [] if opt is None else [{k: v for k, v in g.items() if k != 'params'} for g in opt.param_groups]
+        history = recorder.state_dict() if hasattr(recorder, 'state_dict') else None
+        def undo():
+            self.opt = opt
+            for group, saved in zip(opt.param_groups if opt is not None else [], hypers):
+                for key in set(group) - set(saved) - {'params'}: del group[key]  # a torch scheduler's `initial_lr`
+                group.update(saved)
+            if history is not None: recorder.load_state_dict(history)
+        return undo
 
     def _check_epochs(self, n_epoch, start_epoch=0):
         "Check the epoch arguments of a fit, and that there is something to train on; returns them as ints."
@@ -450,6 +502,7 @@ class Learner:
             names = [type(cb).__name__ for cb, _ in self._tables[training][event]]
             print(f'{"  " * depth}- {event:<22}: {", ".join(names)}'.rstrip(': ').rstrip())
 
+_FITS_LOCK = threading.Lock()  # the check for a running fit and the claim of the learner, as one step
 _VALID_BATCH_EVENTS = ['before_batch', 'after_pred', 'after_loss', 'after_cancel_batch', 'after_batch']
 _LOOP = [(0, 'before_fit'), (1, 'before_epoch'), (2, 'before_train'), *[(3, e) for e in EVENTS if e in INNER_EVENTS],
          (2, 'after_cancel_train'), (2, 'after_train'), (2, 'before_validate'), *[(3, e) for e in _VALID_BATCH_EVENTS],

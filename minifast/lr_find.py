@@ -33,7 +33,7 @@ def _sweep_ends(start_lr, end_lr, n_groups):
 
 class LRFinder(ParamScheduler):
     "The LR range test: the lr grows from `start_lr` to `end_lr` over `num_it` training batches; stops if it diverges."
-    run_lr_find = True
+    order, run_lr_find = ParamScheduler.order - 1, True  # its epochs set before ProgressCallback's bar counts them
 
     def __init__(self, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, stop_factor=4., linear=False):
         self.num_it = whole_number('num_it', num_it, 2)
@@ -44,6 +44,8 @@ class LRFinder(ParamScheduler):
 
     def before_fit(self):
         if not hasattr(self, 'recorder'): raise ValueError('LRFinder needs a Recorder, for the smoothed loss')
+        # epochs enough for num_it batches of the loader this fit trains on: a distributed fit has sharded it by now
+        self.learn.n_epoch = math.ceil(self.num_it / len(self.dls.train))
         super().before_fit()
         self.lrs, self.losses, self._best = [], [], math.inf
     def before_validate(self): raise CancelValidException()
@@ -168,7 +170,8 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
     finder, recorder = LRFinder(start, end, num_it, stop_div, stop_factor, linear), getattr(self, 'recorder', None)
     snap = self.snapshot()
     try:
-        with self.removed_cbs([cb for cb in self.cbs if not cb.run_lr_find]), self.no_logging():
+        sit_out = [cb for cb in self.cbs if not cb.run_lr_find]
+        with self.removed_cbs(sit_out), self.no_logging(), self.allow_inner_fit():
             self.fit(math.ceil(num_it / len(self.dls.train)), cbs=[Recorder(getattr(recorder, 'beta', 0.98)), finder])
     finally: self.restore(snap)
     if not finder.losses: raise ValueError('lr_find: no training batch ran (a callback cancelled the test)')

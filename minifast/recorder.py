@@ -47,14 +47,14 @@ class Recorder(Callback):
     def _reset(self, metrics, hypers):
         self.hypers = {name: [] for name in hypers}
         self.lrs, self.iters, self.rows, self._pending, self._smoothed, self._avg = self.hypers['lr'], [], [], [], [], 0
-        self._metrics, self._start = [(metric_name(m), m) for m in metrics], None
+        self._metrics, self._start, self._valid = [(metric_name(m), m) for m in metrics], None, None
         self.metric_names = ['epoch', 'train_loss', 'valid_loss', *[n for n, _ in self._metrics], 'time']
         self._clear_valid()
     def _clear_valid(self): self._totals, self._count = [0.] * (1 + len(self._metrics)), 0
     def before_fit(self):
         self._reset(self.metrics, hyper_names(self.opt))
         self._slots = [(*hyper_slot(self.opt, name), values) for name, values in self.hypers.items()]
-    def before_epoch(self): self._start, self._valid = time.perf_counter(), [math.nan] * (1 + len(self._metrics))
+    def before_epoch(self): self._start, self._valid = time.perf_counter(), None
     def after_loss(self):
         loss = self.loss
         if loss is None: return
@@ -80,10 +80,15 @@ class Recorder(Callback):
     def after_validate(self):
         if self._count: self._valid = [float(t) / self._count for t in self._totals]
         self._clear_valid()
+    @property
+    def valid_loss(self):
+        "This epoch's validation loss over every process, once validated; None before, or with no validation items."
+        return None if self._valid is None else self._valid[0]
     def after_epoch(self):
         if self._start is None: return  # a cancel in an earlier callback's before_epoch skipped ours: not an epoch
-        metrics = {n: v for (n, _), v in zip(self._metrics, self._valid[1:])}
-        row = dict(epoch=self.epoch, train_loss=self.smooth_loss, valid_loss=self._valid[0], **metrics,
+        valid = self._valid or [math.nan] * (1 + len(self._metrics))
+        metrics = {n: v for (n, _), v in zip(self._metrics, valid[1:])}
+        row = dict(epoch=self.epoch, train_loss=self.smooth_loss, valid_loss=valid[0], **metrics,
                    time=time.perf_counter() - self._start)
         if not self.rows: self.logger(self.metric_names)
         self.rows.append(row)

@@ -6,7 +6,7 @@
 __all__ = ['SaveModelCallback', 'EarlyStoppingCallback', 'EarlyStopping', 'TerminateOnNaNCallback', 'CSVLogger']
 
 # %% ../nbs/07_trackers.ipynb #4266784f
-import csv
+import csv, math
 from pathlib import Path
 
 import pandas as pd
@@ -108,15 +108,22 @@ class TerminateOnNaNCallback(Callback):
     "End the fit at the first NaN or infinite loss, before that batch's backward pass and step; says where."
     order, run_lr_find = -9, False
     def __init__(self): self.stopped_at = None
-    def before_fit(self): self.stopped_at = None
+    def before_fit(self): self.stopped_at, self._bad_valid = None, None
     def after_loss(self):
         loss = self.loss
         if loss is None or bool(torch.isfinite(loss.detach()).all()): return
-        phase = 'training' if self.training else 'validation'
         value = loss.detach().float().reshape(-1)[0].item() if loss.numel() == 1 else 'not finite'
-        self.stopped_at = dict(epoch=self.epoch, batch=self.iter, phase=phase)
+        if self.training or not hasattr(self, 'recorder'): self._stop(value, self.iter)
+        if self._bad_valid is None: self._bad_valid = self.iter  # decided when validation ends, over every process
+    def after_epoch(self):
+        loss = self.recorder.valid_loss if hasattr(self, 'recorder') else None
+        if loss is not None and not math.isfinite(loss): self._stop(loss, self._bad_valid)
+    def _stop(self, value, batch):
+        phase = 'training' if self.training else 'validation'
+        self.stopped_at = dict(epoch=self.epoch, batch=batch, phase=phase)
         kept = ': its step did not run, the weights are those after the previous batch' if self.training else ''
-        print0(f'TerminateOnNaNCallback: the {phase} loss is {value} at epoch {self.epoch}, {phase} batch {self.iter}; '
+        where = 'in another process' if batch is None else f'{phase} batch {batch}'
+        print0(f'TerminateOnNaNCallback: the {phase} loss is {value} at epoch {self.epoch}, {where}; '
                f'training stopped{kept}')
         raise CancelFitException()
 

@@ -15,6 +15,7 @@ from torch import nn
 
 from . import schedule  # noqa: F401 (Learner.fit_one_cycle)
 from .core import whole_number
+from .checkpoint import ResumeCallback
 from .learner import Callback, Learner, _listify
 from .optim import group_values, param_groups
 from .vision import Normalize
@@ -139,9 +140,15 @@ def fine_tune(self:Learner, epochs, base_lr=2e-3, freeze_epochs=1, lr_mult=100, 
     whole_number('fine_tune: freeze_epochs', freeze_epochs)
     group_values('lr', base_lr, 1)
     group_values('lr_mult', lr_mult, 1, positive=True)
-    if freeze_epochs:
-        self.freeze()
-        self.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, **kwargs)
-    base_lr /= 2
-    self.unfreeze()
-    if epochs: self.fit_one_cycle(epochs, slice(base_lr / lr_mult, base_lr), pct_start=pct_start, div=div, **kwargs)
+    kwargs['cbs'] = [cb() if isinstance(cb, type) else cb for cb in _listify(kwargs.get('cbs'))]  # one for both fits
+    resume = next((cb for cb in [*self.cbs, *kwargs['cbs']] if isinstance(cb, ResumeCallback)), None)
+    try:
+        if freeze_epochs and (resume is None or resume.fit_to_resume(self) != 'unfrozen'):
+            self.freeze()
+            self.fit_name = 'frozen'
+            self.fit_one_cycle(freeze_epochs, slice(base_lr), pct_start=0.99, **kwargs)
+        base_lr /= 2
+        self.unfreeze()
+        self.fit_name = 'unfrozen'
+        if epochs: self.fit_one_cycle(epochs, slice(base_lr / lr_mult, base_lr), pct_start=pct_start, div=div, **kwargs)
+    finally: self.fit_name = None

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['IMAGE_EXTENSIONS', 'SIZING_TFMS', 'imagenet_stats', 'get_image_files', 'RegexLabeller', 'RandomSplitter',
            'NameSplitter', 'ImageError', 'to_rgb', 'open_image', 'centre_box', 'crop_resize', 'Resize',
-           'RandomResizedCrop', 'FlipItem', 'Normalize', 'ColorJitter', 'image_to_tensor', 'ImageDataset',
-           'check_item_tfms', 'collate_images', 'SeededSampler', 'default_workers', 'ImageLoader', 'show_images',
-           'ImageDataLoaders', 'DataBlock']
+           'RandomResizedCrop', 'FlipItem', 'item_uniforms', 'Normalize', 'ColorJitter', 'image_to_tensor',
+           'ImageDataset', 'check_item_tfms', 'collate_images', 'SeededSampler', 'default_workers', 'ImageLoader',
+           'show_images', 'ImageDataLoaders', 'DataBlock']
 
 # %% ../nbs/08_vision.ipynb #436637ed
 import math, os, random, re, warnings
@@ -159,13 +159,17 @@ SIZING_TFMS = (Resize, RandomResizedCrop)
 # %% ../nbs/08_vision.ipynb #ea406361
 imagenet_stats = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 
+def item_uniforms(seeds, k):
+    "`k` numbers uniform in [0, 1) per item, from each item's seed in `seeds`: a (len(seeds), k) tensor."
+    return torch.stack([torch.rand(k, generator=torch.Generator().manual_seed(s)) for s in seeds.tolist()])
+
 class Normalize:
     "Normalise float images in [0, 1] with per-channel `mean` and `std` (3-tuples); `decode` undoes it."
     def __init__(self, mean, std):
         if len(mean) != 3 or len(std) != 3 or min(std) <= 0:
             raise ValueError(f'Normalize: mean and std must be 3 values each, std positive; got {mean}, {std}')
         self.mean, self.std = torch.tensor(mean).view(1, 3, 1, 1), torch.tensor(std).view(1, 3, 1, 1)
-    def __call__(self, x, train):
+    def __call__(self, x, train, seeds=None):
         return torch.addcmul((-self.mean / self.std).to(x.device), x, (1 / self.std).to(x.device))  # one pass
     def decode(self, x): return x * self.std.to(x.device) + self.mean.to(x.device)
     def __repr__(self): return f'Normalize(mean={self.mean.flatten().tolist()}, std={self.std.flatten().tolist()})'
@@ -173,11 +177,10 @@ class Normalize:
 class ColorJitter:
     "For training, shift each image's brightness by up to `brightness`, scale its contrast by up to `contrast`."
     def __init__(self, brightness=0.2, contrast=0.2): self.brightness, self.contrast = brightness, contrast
-    def __call__(self, x, train):
+    def __call__(self, x, train, seeds):
         if not train: return x
-        n = x.shape[0]
-        shift = (torch.rand(n, 1, 1, 1) * 2 - 1).to(x.device) * self.brightness
-        scale = 1 + (torch.rand(n, 1, 1, 1) * 2 - 1).to(x.device) * self.contrast
+        u = (item_uniforms(seeds, 2) * 2 - 1).view(-1, 2, 1, 1, 1).to(x.device)
+        shift, scale = u[:, 0] * self.brightness, 1 + u[:, 1] * self.contrast
         # (x - mean) * scale + mean + shift, in one pass over x
         offset = x.mean((1, 2, 3), keepdim=True) * (1 - scale) + shift
         return torch.addcmul(offset, x, scale).clamp_(0, 1)
@@ -189,7 +192,7 @@ def image_to_tensor(im):
     return torch.from_numpy(np.array(im)).permute(2, 0, 1)
 
 class ImageDataset(Dataset):
-    "Image files `items` with integer `labels`; indexed by `(index, seed)`, it gives `(uint8 image tensor, label)`."
+    "Image files `items` with integer `labels`; indexed by `(index, seed)`: `(uint8 image, label, batch tfms' seed)`."
     def __init__(self, items, labels, item_tfms, train, skip_bad=False):
         check_item_tfms(item_tfms)
         self.items, self.labels, self.item_tfms = list(items), labels, list(item_tfms)
@@ -206,7 +209,7 @@ class ImageDataset(Dataset):
                 raise ImageError(f'{e}; remove or fix the file, or pass skip_bad=True to leave it out') from e
             warnings.warn(f'skipping an unreadable image: {e}')
             return None
-        return image_to_tensor(im), self.labels[i]
+        return image_to_tensor(im), self.labels[i], rng.getrandbits(62)
 
 def check_item_tfms(item_tfms):
     "Fail unless the first of `item_tfms` is a sizing transform and it is the only one."
@@ -216,18 +219,20 @@ def check_item_tfms(item_tfms):
                          f'and have no other; got {list(item_tfms)}')
 
 def collate_images(items):
-    "Stack `(image, label)` pairs into a batch, leaving out items a `skip_bad` dataset gave up on."
+    "Stack `(image, label, seed)` items into a batch, leaving out items a `skip_bad` dataset gave up on."
     items = [o for o in items if o is not None]
     if not items: raise ImageError('every image of this batch was unreadable')
-    return torch.stack([o[0] for o in items]), torch.tensor([o[1] for o in items])
+    return torch.stack([o[0] for o in items]), torch.tensor([o[1] for o in items]), torch.tensor([o[2] for o in items])
 
 class SeededSampler(Sampler):
-    "`(index, seed)` for each of `n` items, shuffled or in order, drawn from torch's global generator."
-    def __init__(self, n, shuffle): self.n, self.shuffle, self.rank, self.world_size = n, shuffle, 0, 1
+    "`(index, seed)` for `n` items, shuffled or in order; random seeds if `augment`, else 0; from torch's generator."
+    def __init__(self, n, shuffle, augment=None):
+        self.n, self.shuffle, self.rank, self.world_size = n, shuffle, 0, 1
+        self.augment = shuffle if augment is None else augment
     def __len__(self): return len(range(self.rank, self.n, self.world_size))
     def __iter__(self):
         order = torch.randperm(self.n) if self.shuffle else torch.arange(self.n)
-        seeds = torch.randint(2**62, (self.n,)) if self.shuffle else torch.zeros(self.n, dtype=torch.int64)
+        seeds = torch.randint(2**62, (self.n,)) if self.augment else torch.zeros(self.n, dtype=torch.int64)
         return iter(list(zip(order.tolist(), seeds.tolist()))[self.rank::self.world_size])
 
     def shard(self, rank, world_size):
@@ -247,19 +252,20 @@ class ImageLoader:
         if bs < 1: raise ValueError(f'bs must be at least 1, got {bs}')
         num_workers = default_workers() if num_workers is None else num_workers
         self.ds, self.bs, self.batch_tfms, self.device = ds, bs, list(batch_tfms), torch.device(device)
-        self.dl = DataLoader(ds, bs, sampler=SeededSampler(len(ds), shuffle), drop_last=drop_last,
+        sampler = SeededSampler(len(ds), shuffle, augment=getattr(ds, 'train', shuffle))  # training: new seeds
+        self.dl = DataLoader(ds, bs, sampler=sampler, drop_last=drop_last,
                              collate_fn=collate_images, num_workers=num_workers, persistent_workers=num_workers > 0,
                              pin_memory=self.device.type == 'cuda')
         self._move = device_mover(self.device)
 
     def __len__(self): return len(self.dl)
     def __iter__(self):
-        for xb, yb in self.dl: yield self.process(*self._move((xb, yb)))
+        for xb, yb, seeds in self.dl: yield self.process(*self._move((xb, yb)), seeds)
 
-    def process(self, xb, yb):
-        "A collated `uint8` batch made float in [0, 1] and passed through the batch transforms."
+    def process(self, xb, yb, seeds):
+        "A collated `uint8` batch made float in [0, 1] and passed through the batch transforms (`seeds`: one per item)."
         x = xb.float().div_(255)
-        for tfm in self.batch_tfms: x = tfm(x, self.ds.train)
+        for tfm in self.batch_tfms: x = tfm(x, self.ds.train, seeds)
         return x, yb
 
     def decode(self, x):

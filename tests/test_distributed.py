@@ -1,5 +1,8 @@
 """Data-parallel training for real: `torchrun` starts 2 processes on the CPU (gloo); they must agree with each other and
 with one process training on the same global batches."""
+import math
+
+import pytest
 import torch
 
 from conftest import run_python
@@ -18,11 +21,12 @@ from torch.utils.data import DataLoader, Dataset
 from minifast.data import DataLoaders, synth_classification
 from minifast.core import rank_distrib
 from minifast.distributed import setup_distrib
-from minifast.learner import Callback, Learner
+from minifast.learner import Callback, CancelFitException, Learner
 from minifast.recorder import accuracy
 from minifast.test_utils import weights
+from minifast.trackers import TerminateOnNaNCallback
 from minifast.training import GradientAccumulation
-from minifast.vision import ImageLoader
+from minifast.vision import ColorJitter, ImageLoader
 import minifast.lr_find, minifast.schedule
 
 out = Path(sys.argv[1])
@@ -54,12 +58,14 @@ class FakeImages:
     train = True
     def __init__(self, n): self.n = n
     def __len__(self): return self.n
-    def __getitem__(self, pair): return torch.full((3, 2, 2), (pair[0] * 37) % 256, dtype=torch.uint8), pair[0]
+    def __getitem__(self, pair):
+        return torch.full((3, 2, 2), (pair[0] * 37) % 256, dtype=torch.uint8), pair[0], pair[1]
 
 def image_learner(bs, n):
+    "Shuffled fake images with colour jitter (each item's own draws) and a model with no randomness of its own."
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(12, 3))
-    dls = DataLoaders(ImageLoader(FakeImages(n), bs, shuffle=True, num_workers=0),
+    dls = DataLoaders(ImageLoader(FakeImages(n), bs, shuffle=True, num_workers=0, batch_tfms=[ColorJitter(0.3, 0.3)]),
                       ImageLoader(FakeImages(9), bs, num_workers=0))
     learn = Learner(dls, model, lambda pred, y: F.cross_entropy(pred, y % 3), opt_func=torch.optim.Adam, lr=1e-2)
     learn.logger = lambda row: None
@@ -103,13 +109,44 @@ for name, n in [('seeded', 32), ('uneven', 33)]:
     with learn.distrib_ctx(): learn.fit(2, cbs=[seen := Items()])
     res[name] = dict(weights=weights(learn), epochs=seen.epochs)
 
-# lr_find: the same sweep and suggestion everywhere, no trace
+# lr_find: the same sweep and suggestion everywhere, no trace; as many iterations as asked although each process has
+# half the batches per epoch (12 unsharded, 6 here)
 learn, _ = torch_learner(8)
 before = weights(learn)
 with learn.distrib_ctx(): found = learn.lr_find(num_it=20, show_plot=False)
 res['lr_find'] = dict(valley=found.valley, lrs=learn.recorder.lr_finds[-1].lrs,
                       losses=learn.recorder.lr_finds[-1].losses,
                       unchanged=all(torch.equal(a, b) for a, b in zip(before, weights(learn))))
+learn, _ = torch_learner(8, n=96)
+with learn.distrib_ctx(): found = learn.lr_find(num_it=10, show_plot=False, stop_div=False)
+res['lr_find_iters'] = dict(n=len(learn.recorder.lr_finds[-1].lrs), batches=len(learn.dls.train), valley=found.valley)
+
+# random numbers: the same between batches everywhere, each process's own inside a training batch (dropout)
+class Draws(Callback):
+    def __init__(self): self.inside, self.between = [], []
+    def before_epoch(self): self.between.append(torch.rand(()).item())
+    def after_pred(self):
+        if self.training: self.inside.append(torch.rand(()).item())
+learn, _ = torch_learner(8)
+with learn.distrib_ctx(): learn.fit(2, cbs=[draws := Draws()])
+res['draws'] = dict(inside=draws.inside, between=draws.between)
+learn, _ = torch_learner(8)  # with accumulation: every micro-batch its own draws, though steps are fewer
+with learn.distrib_ctx(): learn.fit(1, cbs=[GradientAccumulation(2), draws := Draws()])
+res['draws_accum'] = draws.inside
+class CancelInBatch(Callback):  # a fit cancelled inside a training batch: the shared stream is back after it
+    def after_pred(self):
+        if self.training and self.iter == 2: raise CancelFitException()
+learn, _ = torch_learner(8)
+with learn.distrib_ctx(): learn.fit(1, cbs=CancelInBatch())
+res['after_cancel'] = torch.rand(3).tolist()
+
+# a NaN validation loss on one process only: both stop after validating, neither waits for the other
+class NanOnRank1(Callback):
+    def after_pred(self):
+        if not self.training and rank == 1: self.learn.pred = self.pred * float('nan')
+learn, _ = torch_learner(8)
+with learn.distrib_ctx(): learn.fit(3, cbs=[NanOnRank1(), nan_stop := TerminateOnNaNCallback()])
+res['nan'] = dict(stopped_at=nan_stop.stopped_at, rows=len(learn.recorder.rows))
 
 # rank 0 writes, every rank loads
 learn, _ = torch_learner(8)
@@ -168,16 +205,111 @@ def test_two_processes(tmp_path):
 
     # ImageLoader: exactly one process with batches of 8 and the same seed; uneven shards: 4 batches each
     seeded, ref = r0['seeded'], r0['seeded_ref']
-    assert close(seeded['weights'], ref['weights'])
+    assert close(seeded['weights'], ref['weights'], tol=1e-6)  # with colour jitter
     assert len(seeded['epochs']) == len(r1['seeded']['epochs']) == len(ref['epochs']) == 2
     for ours0, ours1, theirs in zip(seeded['epochs'], r1['seeded']['epochs'], ref['epochs']):
         assert [sorted(a + b) for a, b in zip(ours0, ours1)] == [sorted(t) for t in theirs]
     assert [len(e) for e in r0['uneven']['epochs']] == [len(e) for e in r1['uneven']['epochs']] == [4, 4]
 
-    # lr_find: the same curve and suggestion in both, weights untouched
+    # lr_find: the same curve and suggestion in both, weights untouched; num_it iterations over 6-batch shards
     assert r0['lr_find'] == r1['lr_find'] and r0['lr_find']['unchanged']
+    assert r0['lr_find_iters'] == r1['lr_find_iters']
+    assert r0['lr_find_iters']['n'] == 10 and r0['lr_find_iters']['batches'] == 12
+    assert math.isfinite(r0['lr_find_iters']['valley'])
+
+    # random streams: equal between batches, different inside training batches
+    assert r0['draws']['between'] == r1['draws']['between']
+    inside0, inside1 = r0['draws']['inside'], r1['draws']['inside']
+    assert len(inside0) == len(inside1) == 2 * 7 and all(a != b for a, b in zip(inside0, inside1))
+    assert len(set(inside0)) == len(inside0)
+    assert len(set(r0['draws_accum'])) == len(r0['draws_accum']) == 7
+    assert r0['after_cancel'] == r1['after_cancel']
+
+    # the NaN of rank 1's validation stops both after epoch 0's validation; rank 0 says it was elsewhere
+    assert r0['nan']['stopped_at'] == dict(epoch=0, batch=None, phase='validation')
+    assert r1['nan']['stopped_at'] == dict(epoch=0, batch=0, phase='validation')
+    assert r0['nan']['rows'] == r1['nan']['rows'] == 0
 
     # only rank 0 prints and writes; both load
     assert 'valid_loss' in r0['printed'] and r0['printed'].count('\n') == 3 and r1['printed'] == ''
     assert r0['files'] == r1['files'] == ['rank0/models/model.pth']
     assert r1['saved'].endswith('rank1/models/model.pth')
+
+
+# Exact resume of a distributed fit. One script, three roles, each run by torchrun with 2 processes: 'reference' trains
+# without interruption; 'run' writes checkpoints and rank 0 kills itself with SIGKILL in the middle of epoch 1, between
+# two checkpoints (torchrun then ends the other process); 'resume' starts from other seeds and continues from the last
+# checkpoint. A model with dropout, on shuffled images with colour jitter (minifast's loader) or on a shuffled torch
+# DataLoader: the order, the items' augmentation, the processes' own dropout streams and torch's DistributedSampler's
+# seed must all continue as they were.
+RESUME_WORKER = r'''
+import os, signal, sys
+from datetime import timedelta
+from pathlib import Path
+import torch
+from torch import nn
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, TensorDataset
+import minifast.schedule  # fit_one_cycle
+from minifast.checkpoint import CheckpointCallback, ResumeCallback
+from minifast.core import rank_distrib
+from minifast.data import DataLoaders
+from minifast.distributed import setup_distrib
+from minifast.learner import Callback, Learner
+from minifast.vision import ColorJitter, ImageLoader
+
+role, path, loader = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+setup_distrib(timeout=timedelta(seconds=60))
+rank = rank_distrib()
+
+class FakeImages:
+    train = True
+    def __init__(self, n): self.n = n
+    def __len__(self): return self.n
+    def __getitem__(self, pair):
+        return torch.full((3, 2, 2), (pair[0] * 37) % 256, dtype=torch.uint8), pair[0] % 3, pair[1]
+
+class Kill(Callback):
+    "Rank 0 dies at once after training batch 6 of epoch 1 (the checkpoint of batch 6 is written, 7 batches done)."
+    order = 100
+    def after_batch(self):
+        if rank == 0 and self.training and (self.epoch, self.iter) == (1, 6): os.kill(os.getpid(), signal.SIGKILL)
+
+torch.manual_seed(42 if role == 'resume' else 0)
+model = nn.Sequential(nn.Flatten(), nn.Linear(12, 16), nn.ReLU(), nn.Dropout(0.5), nn.Linear(16, 3))
+if loader == 'images':
+    dls = DataLoaders(ImageLoader(FakeImages(64), 4, shuffle=True, num_workers=0, batch_tfms=[ColorJitter(0.3, 0.3)]),
+                      ImageLoader(FakeImages(10), 4, num_workers=0))
+else:
+    items = lambda n: TensorDataset(torch.randn(n, 3, 2, 2, generator=torch.Generator().manual_seed(n)),
+                                    torch.arange(n) % 3)
+    dls = DataLoaders(DataLoader(items(64), 4, shuffle=True), DataLoader(items(10), 4))
+learn = Learner(dls, model, F.cross_entropy, lr=1e-2, path=path)
+learn.logger = lambda row: None
+cbs = {'reference': [], 'run': [CheckpointCallback(every_n_batches=3), Kill()],
+       'resume': [CheckpointCallback(every_n_batches=3), resume := ResumeCallback()]}[role]
+torch.manual_seed(7 if role == 'resume' else 1)
+with learn.distrib_ctx(): learn.fit_one_cycle(3, cbs=cbs)
+end = dict(model=learn.model.state_dict(), losses=learn.recorder.losses, values=learn.recorder.values)
+if role == 'resume': end['resumed_from'] = [resume.resumed_from['epoch'], resume.resumed_from['batch']]
+torch.save(end, path/f'{role}{rank}.pt')
+'''
+
+
+@pytest.mark.long
+@pytest.mark.parametrize('loader', ['images', 'torch'])
+def test_two_processes_resume_exactly(tmp_path, loader):
+    worker = tmp_path/'resume_worker.py'
+    worker.write_text(RESUME_WORKER)
+    launch = lambda role: run_python('-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', 2, worker, role,
+                                     tmp_path, loader, timeout=180)
+    for role in ('reference', 'run', 'resume'):
+        proc = launch(role)
+        assert (proc.returncode != 0) == (role == 'run'), role + proc.stdout[-2000:] + proc.stderr[-3000:]
+    assert not (tmp_path/'run0.pt').exists() and (tmp_path/'models'/'last.pth').exists()
+    ref, resumed = [[torch.load(tmp_path/f'{role}{r}.pt', weights_only=True) for r in (0, 1)]
+                    for role in ('reference', 'resume')]
+    assert resumed[0]['resumed_from'] == resumed[1]['resumed_from'] == [1, 6]  # mid-epoch
+    for r in (0, 1):
+        assert all(torch.equal(v, resumed[r]['model'][k]) for k, v in ref[r]['model'].items())
+        assert resumed[r]['losses'] == ref[r]['losses'] and resumed[r]['values'] == ref[r]['values']

@@ -4,6 +4,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import torch
 
 from conftest import run
 from minifast.core import data_dir
@@ -53,6 +54,76 @@ def test_demo_from_scratch(small_pets, tmp_path):
                    command=CONSOLE_SCRIPT)
     assert summary['classes'] == 4 and not summary['pretrained'] and summary['train_bn']  # implied by --scratch
     assert [row['phase'] for row in summary['history']] == [0, 0]
+
+
+# Killed (SIGKILL, as a closed laptop or a pre-empted job) right after the checkpoint that ends epoch 0 of the unfrozen
+# fit, then run again with --resume: the same model, bit for bit, as a run never interrupted.
+KILLED_IN_UNFROZEN = (sys.executable, '-c', """import os, signal, sys
+from minifast import checkpoint
+from minifast.pets import pets_demo
+write = checkpoint.CheckpointCallback._write
+def dying(self, epoch, batch, epoch_rng=None):
+    write(self, epoch, batch, epoch_rng)
+    if (self.learn.fit_name, epoch) == ('unfrozen', 1): os.kill(os.getpid(), signal.SIGKILL)
+checkpoint.CheckpointCallback._write = dying
+pets_demo(sys.argv[1:])""")
+RESUMABLE = ('--freeze-epochs', 1, '--epochs', 2, '--lr', 1e-2, '--labels', 'species')
+
+
+@pytest.mark.long
+def test_demo_resumes_a_killed_run_exactly(small_pets, tmp_path):
+    whole = demo(tmp_path/'whole', '--data', small_pets, *RESUMABLE)
+    out = tmp_path/'killed'
+    killed = run(*KILLED_IN_UNFROZEN, '--data', small_pets, '--out', out, '--size', 64, '--bs', 8, '--lr-find-iters',
+                 12, '--workers', 1, *RESUMABLE, timeout=600)
+    assert killed.returncode == -9 and not (out/'summary.json').exists(), killed.stderr[-2000:]
+    resumed = demo(out, '--data', small_pets, *RESUMABLE, '--resume')
+    assert resumed['resumed'] and not whole['resumed']
+    without_time = lambda s: [{k: v for k, v in row.items() if k != 'time'} for row in s['history']]
+    assert without_time(resumed) == without_time(whole) and [r['phase'] for r in whole['history']] == [0, 1, 1]
+    for key in ('accuracy', 'balanced_accuracy', 'valid_loss', 'lr', 'lr_suggestions'):
+        assert resumed[key] == whole[key], key
+    a, b = (torch.load(d/'models'/'pets.pth', weights_only=True)['model'] for d in (tmp_path/'whole', out))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+KILLED_BEFORE_ITS_FIRST_CHECKPOINT = (sys.executable, '-c', """import os, signal, sys
+from minifast import checkpoint
+from minifast.pets import pets_demo
+checkpoint.CheckpointCallback._write = lambda self, *args: os.kill(os.getpid(), signal.SIGKILL)
+pets_demo(sys.argv[1:])""")
+
+
+def test_demo_resume_refusals(small_pets, tmp_path):
+    resume = lambda *args, command=CONSOLE_SCRIPT: run(*command, '--data', small_pets, '--out', tmp_path, '--size', 64,
+                                                       '--bs', 8, '--workers', 1, '--freeze-epochs', 0, '--lr', 1e-2,
+                                                       '--lr-find-iters', 12, *args)
+    nothing = resume('--resume')
+    assert nothing.returncode == 2 and f'--resume: {tmp_path} holds no run to continue' in nothing.stderr
+    demo(tmp_path, '--data', small_pets, '--freeze-epochs', 0, '--epochs', 1, '--lr', 1e-2)
+    other = resume('--epochs', 2, '--resume')
+    assert other.returncode == 2 and 'it had --epochs 1 (now 2)' in other.stderr, other.stderr
+    # a new run in the same folder, killed before its first checkpoint: the earlier run's is not taken for its own
+    killed = resume('--seed', 3, command=KILLED_BEFORE_ITS_FIRST_CHECKPOINT)
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    stale = resume('--seed', 3, '--resume')
+    assert stale.returncode == 2 and 'holds no run to continue' in stale.stderr, stale.stderr
+
+
+@pytest.mark.long
+def test_demo_under_torchrun(small_pets, tmp_path):
+    "Two CPU processes train on halves of each batch; rank 0 alone prints and writes what one process would."
+    proc = run(sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', 2, *CONSOLE_SCRIPT,
+               '--data', small_pets, '--out', tmp_path, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 0,
+               '--freeze-epochs', 1, '--epochs', 1, '--labels', 'species', timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count('minifast-pets: data:') == 1 and proc.stdout.count('[train:') == 1
+    summary = json.loads((tmp_path/'summary.json').read_text())
+    assert summary['processes'] == 2 and [row['phase'] for row in summary['history']] == [0, 1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ['batch.png', 'confusion_matrix.png', 'loss_0.png', 'loss_1.png', 'lr_find.png', 'models', 'results.png',
+         'run.json', 'schedule_0.png', 'schedule_1.png', 'summary.json', 'top_losses.png'])
+    assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['last.pth', 'pets.pth']
 
 
 @pytest.mark.parametrize('arch, error', [('nope', "invalid choice: 'nope'"), ('conv_bn', "invalid choice: 'conv_bn'"),

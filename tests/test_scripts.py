@@ -1,5 +1,8 @@
-"The benchmarks run end to end (their figures are reported, never asserted); the demo has tests/test_pets_demo.py."
+"""The benchmarks run end to end (their figures are reported, never asserted); the demo has tests/test_pets_demo.py.
+The GPU check skips on a machine without a GPU, and its checks pass on the CPU."""
 import re
+
+import torch
 
 from conftest import REPO, run_python
 
@@ -15,3 +18,12 @@ def test_bench_pipeline_runs():
     proc = run_python(REPO/'bench'/'bench_pipeline.py', '--quick')
     assert proc.returncode == 0, proc.stderr
     assert re.search(r'speed-up minifast/fastai-like: median \d+\.\d+x', proc.stdout), proc.stdout
+
+
+def test_gpu_check_skips_without_a_gpu_and_passes_on_the_cpu():
+    plain = run_python(REPO/'tools'/'gpu_check.py')
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    if not torch.cuda.is_available(): assert 'gpu-check: no CUDA device here' in plain.stdout, plain.stdout
+    on_cpu = run_python(REPO/'tools'/'gpu_check.py', '--cpu')
+    assert on_cpu.returncode == 0, on_cpu.stdout + on_cpu.stderr
+    assert on_cpu.stdout.count(': ok: ') == 3 and 'FAILED' not in on_cpu.stdout, on_cpu.stdout
