@@ -41,7 +41,8 @@ outputs: $(DEV)/.ready
 
 # What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends (and a Jupyter
 # kernel, as a notebook user has, for tests/test_notebook_kernel.py). It runs every test but the `long` ones (processes
-# killed and resumed, the demo under torchrun: about 2 minutes), which test-dev has run, to keep CI under 10 minutes.
+# killed and resumed, the demo's command line run many times: about 3 minutes), which test-dev has run, to keep CI short;
+# one whole demo run stays here.
 $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	test -x $(USER_ENV)/bin/python || $(PYTHON) -m venv $(USER_ENV)
 	$(USER_ENV)/bin/pip install --quiet '$(TORCH)'

