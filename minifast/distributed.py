@@ -210,6 +210,7 @@ class DistributedTrainer(Callback):
     def after_train(self):
         self._back_to_shared()
         self.learn.model = self.module
+    def after_epoch(self): self._back_to_shared()  # an epoch cancelled inside a batch skips after_train
     def before_validate(self):
         if self._depth: self.learn.model = self.module
     def after_validate(self):

@@ -168,12 +168,13 @@ def lr_find(self:Learner, start_lr=1e-7, end_lr=10, num_it=100, stop_div=True, s
         if not (callable(f) and hasattr(f.func if isinstance(f, partial) else f, '__name__')):
             raise TypeError(f'lr_find: suggest_funcs are named functions (valley, slide, minimum, steep), got {f!r}')
     finder, recorder = LRFinder(start, end, num_it, stop_div, stop_factor, linear), getattr(self, 'recorder', None)
-    snap = self.snapshot()
-    try:
-        sit_out = [cb for cb in self.cbs if not cb.run_lr_find]
-        with self.removed_cbs(sit_out), self.no_logging(), self.allow_inner_fit():
-            self.fit(math.ceil(num_it / len(self.dls.train)), cbs=[Recorder(getattr(recorder, 'beta', 0.98)), finder])
-    finally: self.restore(snap)
+    with self._sole_fit(), self.allow_inner_fit():  # refused before the snapshot if another fit runs
+        snap = self.snapshot()
+        try:
+            with self.removed_cbs([cb for cb in self.cbs if not cb.run_lr_find]), self.no_logging():
+                cbs = [Recorder(getattr(recorder, 'beta', 0.98)), finder]
+                self.fit(math.ceil(num_it / len(self.dls.train)), cbs=cbs)
+        finally: self.restore(snap)
     if not finder.losses: raise ValueError('lr_find: no training batch ran (a callback cancelled the test)')
     if not math.isfinite(finder.losses[0]):
         raise ValueError(f'lr_find: the loss was not finite from the first batch (at lr {finder.lrs[0]:.1e}): '
@@ -248,7 +249,9 @@ class LRRetune(Callback):
         done = self.epoch + 1
         if done % self.every or done >= self.n_epoch: return
         with self.learn.no_bar():
-            suggestion = self.learn.lr_find(num_it=self.num_it, show_plot=False, suggest_funcs=(self.suggest_func,))[0]
+            with self.learn.allow_inner_fit():  # a complete fit of its own, inside this one
+                suggestion = self.learn.lr_find(num_it=self.num_it, show_plot=False,
+                                                suggest_funcs=(self.suggest_func,))[0]
         factor = min(1., max(self.min_factor, suggestion / self.peak)) if math.isfinite(suggestion) else 1.
         if factor < 1:
             self.scheduler.scale('lr', factor)

@@ -21,7 +21,7 @@ from .distributed import setup_distrib
 from .learner import Callback
 from .recorder import accuracy
 from .vision import (ColorJitter, DataBlock, FlipItem, NameSplitter, Normalize, RandomResizedCrop,
-                             RandomSplitter, RegexLabeller, get_image_files, imagenet_stats)
+                             RandomSplitter, RegexLabeller, default_workers, get_image_files, imagenet_stats)
 
 # %% ../nbs/13_pets.ipynb #7ae4846d
 PETS_PATTERN = r'^(.+)_\d+\.jpg$'
@@ -159,12 +159,14 @@ def _save_phase(learn, figure, i):
 
 _RUN = 'run.json'  # in --out: the options, lr_find's suggestions and the history of each finished fit, for --resume
 
-_NOT_THE_RUN = ('resume', 'out', 'workers', 'no_keep_memory')  # where and how fast, not what is trained
+_NOT_THE_RUN = ('resume', 'out', 'no_keep_memory')  # where and how fast, not what is trained
 
 def _options(args):
     "The options that make a run what it is (not --out, --workers, ...), as JSON values; a data folder resolved."
     data = args.data if args.data in (None, 'full') else str(Path(args.data).resolve())
-    return {k: v for k, v in {**vars(args), 'data': data}.items() if k not in _NOT_THE_RUN}
+    # torch draws the loader's seeds otherwise with workers than without: whether there are any, not how many
+    workers = '>0' if (default_workers() if args.workers is None else args.workers) else 0
+    return {k: v for k, v in {**vars(args), 'data': data, 'workers': workers}.items() if k not in _NOT_THE_RUN}
 
 def _earlier_run(args):
     "What the run in `--out` recorded, checked against these options, for `--resume`."
@@ -257,10 +259,10 @@ def pets_demo(argv=None):
     say, figure = (print if writes else _silent), lambda name: out/f'{name}.png' if writes else None
     _check_out(out)
     run = _earlier_run(args) if args.resume else dict(options=_options(args), phases={})
-    if writes and not args.resume:  # a new run: an earlier run's checkpoint must not be resumed as this one's
-        for name in (_RUN, 'models/last.pth'): (out/name).unlink(missing_ok=True)
     path, how = pets_source(args.data)
     _check_folder(path, args.split)
+    if writes and not args.resume:  # a new run: an earlier run's checkpoint must not be resumed as this one's
+        for name in (_RUN, 'models/last.pth'): (out/name).unlink(missing_ok=True)
     full = (path/'images').is_dir() and path.name == 'oxford-iiit-pet'
     per_class = (25 if full else 0) if args.per_class is None else args.per_class
     subset = f'; at most {per_class} photos per class' if per_class else ''

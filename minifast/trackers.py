@@ -107,7 +107,7 @@ class EarlyStopping(EarlyStoppingCallback):
 class TerminateOnNaNCallback(Callback):
     "End the fit at the first NaN or infinite loss, before that batch's backward pass and step; says where."
     order, run_lr_find = -9, False
-    def __init__(self): self.stopped_at = None
+    def __init__(self): self.stopped_at, self._bad_valid = None, None
     def before_fit(self): self.stopped_at, self._bad_valid = None, None
     def after_loss(self):
         loss = self.loss

@@ -142,6 +142,12 @@ def fine_tune(self:Learner, epochs, base_lr=2e-3, freeze_epochs=1, lr_mult=100, 
     group_values('lr_mult', lr_mult, 1, positive=True)
     kwargs['cbs'] = [cb() if isinstance(cb, type) else cb for cb in _listify(kwargs.get('cbs'))]  # one for both fits
     resume = next((cb for cb in [*self.cbs, *kwargs['cbs']] if isinstance(cb, ResumeCallback)), None)
+    with self._sole_fit(), self.allow_inner_fit(): self._fine_tune(epochs, base_lr, freeze_epochs, lr_mult, pct_start,
+                                                                   div, resume, **kwargs)
+
+@patch
+def _fine_tune(self:Learner, epochs, base_lr, freeze_epochs, lr_mult, pct_start, div, resume, **kwargs):
+    "fine_tune's two fits, once no other fit runs (freezing before a refused fit would change the running one)."
     try:
         if freeze_epochs and (resume is None or resume.fit_to_resume(self) != 'unfrozen'):
             self.freeze()

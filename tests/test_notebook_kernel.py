@@ -29,10 +29,11 @@ PLOTS = ['learn.recorder.plot_sched()', 'learn.recorder.plot_loss()', 'learn.rec
          'interp.plot_top_losses(4)', 'vision.show_results()']
 NESTED = '''
 class RetuneAfterFirstEpoch(Callback):
-    "lr_find from inside a fit: a fit inside a fit, under the outer fit's bars."
+    "lr_find from inside a fit: a fit inside a fit (which it says it runs), under the outer fit's bars."
     run_lr_find = False  # sits out the sweep it starts
     def after_epoch(self):
-        if self.epoch == 0: self.suggestion = self.learn.lr_find(show_plot=False)
+        if self.epoch: return
+        with self.learn.allow_inner_fit(): self.suggestion = self.learn.lr_find(show_plot=False)
 learn.fit(2, cbs=(retune := RetuneAfterFirstEpoch()))
 print(len(learn.recorder.values), retune.suggestion.valley > 0)
 '''
