@@ -237,6 +237,7 @@ def _state_seed():
     return int.from_bytes(hashlib.blake2b(torch.get_rng_state().numpy().tobytes(), digest_size=8).digest()) >> 1
 
 def _rng_states():
+    "torch's generators, which models draw from in a batch (core's `get_rng_state` copies NumPy's too: 0.2 ms)."
     return torch.get_rng_state(), torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else None
 
 def _set_rng_states(states):

@@ -432,7 +432,7 @@ class Learner:
 
     @contextlib.contextmanager
     def allow_inner_fit(self):
-        "Context manager: one fit may run inside the running fit (a complete fit of a callback's own, as `lr_find`)."
+        "Context manager: one fit may run inside the running fit (a callback's complete fit, as `LRRetune`'s lr_find)."
         before, self._inner_ok = self.__dict__.get('_inner_ok', False), True
         try: yield self
         finally: self._inner_ok = before
