@@ -88,7 +88,7 @@ def epoch_time(dl, step=None):
 
 def frozen_step(bs):
     "A training step of EfficientNet-Lite0, body frozen and a new linear head training: the work fine_tune starts with."
-    from minifast.models import efficientnet_lite0
+    from minifast.vision.models import efficientnet_lite0
     model = efficientnet_lite0(pretrained=False, n_out=37)
     body, head = model[0].eval(), model[1]  # a frozen body with its BatchNorm statistics kept, as the demo trains it
     for p in body.parameters(): p.requires_grad_(False)

@@ -7,9 +7,10 @@ __all__ = []
 
 # %% ../nbs/99_all.ipynb #20f39261
 from . import (core, data, optim, learner, recorder, checkpoint, schedule, classic_schedules, lr_find, trackers,
-                      training, distributed, vision, models, transfer, interpret, download, pets)
+                      training, distributed, interpret, download, pets)
+from .vision import core as vision_core, augment, data as vision_data, models, learner as vision_learner
 _MODULES = (core, data, optim, learner, recorder, checkpoint, schedule, classic_schedules, lr_find, trackers, training,
-            distributed, vision, models, transfer, interpret, download, pets)
+            distributed, vision_core, augment, vision_data, models, vision_learner, interpret, download, pets)
 from .core import *
 from .data import *
 from .optim import *
@@ -22,9 +23,11 @@ from .lr_find import *
 from .trackers import *
 from .training import *
 from .distributed import *
-from .vision import *
-from .models import *
-from .transfer import *
+from .vision.core import *
+from .vision.augment import *
+from .vision.data import *
+from .vision.models import *
+from .vision.learner import *
 from .interpret import *
 from .download import *
 from .pets import *

@@ -14,7 +14,7 @@ from torch.utils.data import RandomSampler
 from . import checkpoint  # noqa: F401 (Learner.get_preds)
 from .core import new_figure, show_figure
 from .learner import Learner
-from .vision import show_images
+from .vision.data import show_images
 
 # %% ../nbs/11_interpret.ipynb #11d4081d
 def confusion_matrix(preds, targs, n_classes):

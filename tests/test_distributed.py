@@ -26,7 +26,8 @@ from minifast.recorder import accuracy
 from minifast.test_utils import weights
 from minifast.trackers import TerminateOnNaNCallback
 from minifast.training import GradientAccumulation
-from minifast.vision import ColorJitter, ImageLoader
+from minifast.vision.augment import ColorJitter
+from minifast.vision.data import ImageLoader
 import minifast.lr_find, minifast.schedule
 
 out = Path(sys.argv[1])
@@ -256,7 +257,8 @@ from minifast.core import rank_distrib
 from minifast.data import DataLoaders
 from minifast.distributed import setup_distrib
 from minifast.learner import Callback, Learner
-from minifast.vision import ColorJitter, ImageLoader
+from minifast.vision.augment import ColorJitter
+from minifast.vision.data import ImageLoader
 
 role, path, loader = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
 setup_distrib(timeout=timedelta(seconds=60))

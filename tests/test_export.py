@@ -12,8 +12,9 @@ def test_notebooks_and_module_in_sync(tmp_path):
     shutil.copy(REPO/'settings.ini', tmp_path)
     subprocess.run([sys.executable, '-c', 'from nbdev.doclinks import nbdev_export; nbdev_export()'], cwd=tmp_path,
                    check=True)
-    generated = sorted(p.name for p in (tmp_path/'minifast').glob('*.py'))
-    assert generated == sorted(p.name for p in (REPO/'minifast').glob('*.py'))
+    def modules(root): return sorted(str(p.relative_to(root)) for p in root.rglob('*.py'))
+    generated = modules(tmp_path/'minifast')
+    assert generated == modules(REPO/'minifast')
     stale = [name for name in generated if (tmp_path/'minifast'/name).read_text() != (REPO/'minifast'/name).read_text()]
     assert not stale, f'minifast/ is out of step with nbs/ in {stale}: run nbdev_export and commit both'
 
@@ -28,7 +29,7 @@ def _all_lines(text):
 
 
 def test_generated_lines_fit_in_120_columns():
-    long = [(p.name, i + 1) for p in sorted((REPO/'minifast').glob('*.py')) if p.name != '_modidx.py'
+    long = [(p.name, i + 1) for p in sorted((REPO/'minifast').rglob('*.py')) if p.name != '_modidx.py'
             for text in [p.read_text()] for i, line in enumerate(text.splitlines())
             if len(line) > 120 and i not in _all_lines(text)]
     assert not long, f'lines over 120 columns (file, line): {long}'

@@ -5,7 +5,7 @@ import importlib.util
 import pytest
 import torch
 
-from minifast.models import efficientnet_lite0
+from minifast.vision.models import efficientnet_lite0
 
 
 def test_lite0_pretrained_or_install_advice():

@@ -33,7 +33,9 @@ def test_learner_fits_real_images():
 def test_every_sample_photo_goes_through_the_pipeline():
     "All 940 photos (a GIF, a PNG with alpha, 133 to 1725 px, boxes float arithmetic puts at -1e-14) decode and crop."
     import random
-    from minifast.vision import RandomResizedCrop, get_image_files, image_to_tensor, open_image
+    from minifast.vision.augment import RandomResizedCrop
+    from minifast.vision.core import get_image_files, open_image
+    from minifast.vision.data import image_to_tensor
     files = get_image_files(data_dir()/'oxford-pets-sample'/'images')
     assert len(files) == 940
     rrc = RandomResizedCrop(64, min_scale=0.35)
