@@ -1,15 +1,21 @@
 """How fast does minifast turn photos into 224x224 training batches? Against a fastai-equivalent pipeline, in one run.
 
-minifast: draft-mode JPEG decode sized for the crop, random-resized-crop + flip in one PIL resize per item, uint8
-collation, then float conversion, colour jitter and normalisation per batch.
+presize: fastai's code through minifast, `item_tfms=Resize(460), batch_tfms=[*aug_transforms(size=224, min_scale=0.75),
+Normalize.from_stats(*imagenet_stats)]`; `presize` fuses the Resize crop, flip, rotation, zoom, warp and the random crop
+into one perspective matrix per item, applied by one PIL transform on a draft-mode decode; uint8 collation, then float
+conversion, fastai's lighting (logit space) and normalisation per batch.
+rrc: minifast's RandomResizedCrop(224, min_scale=0.35) + FlipItem in one PIL resize per item (draft-mode decode sized
+for the crop), then colour jitter and normalisation per batch: the cheaper augmentation minifast had before presize.
 fastai-like (what `Resize(460)` + `aug_transforms(size=224, min_scale=0.75)` do, built from the same libraries, no
 fastai): full PIL decode, a random square crop resized to 460x460 per item, uint8 collation, then per batch one
-`grid_sample` that applies a random flip, rotation, zoom and a random crop to 224, brightness/contrast, normalisation.
+`grid_sample` that applies a random flip, rotation, zoom and a random crop to 224, brightness/contrast, normalisation
+(lighter than fastai itself: no warp, additive lighting, one grid_sample where fastai runs two when min_scale < 1).
 
-Both read the same Oxford-IIIT Pets training images through torch DataLoaders with the same batch size and number of
-workers; rounds alternate which goes first. Reported: images per second, the ratio minifast/fastai-like (median of
-paired rounds). With --model, also the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept,
-as in the demo's first phase) against the time each loader adds when it feeds that step: does data loading keep up?
+All read the same Oxford-IIIT Pets training images through torch DataLoaders with the same batch size and number of
+workers; rounds rotate which goes first. Reported: images per second, the ratios presize/fastai-like and presize/rrc
+(medians of paired rounds). With --model, also the training step time of EfficientNet-Lite0 (body frozen, BatchNorm
+statistics kept, as in the demo's first phase) against the time each loader adds when it feeds that step: does data
+loading keep up?
 
     python bench/bench_pipeline.py [--rounds 5] [--workers N] [--model]
     python bench/bench_pipeline.py --quick      # a smoke run
@@ -23,16 +29,30 @@ from PIL import Image
 from torch.utils.data import DataLoader, Dataset
 
 from minifast.all import (ColorJitter, DataBlock, FlipItem, Normalize, RandomResizedCrop, RandomSplitter, RegexLabeller,
-                          data_dir, default_workers, get_image_files, imagenet_stats, keep_memory)
+                          Resize, aug_transforms, data_dir, default_workers, get_image_files, imagenet_stats,
+                          keep_memory, presize)
 
 LABEL = RegexLabeller(r'^(.+)_\d+\.jpg$')
 
 
-def minifast_loader(files, bs, workers):
+def minifast_loader(files, bs, workers, item_tfms, batch_tfms):
+    "The training loader of a DataBlock over `files` with these transforms, `aug_transforms` fused by `presize`."
+    item_tfms, batch_tfms = presize(item_tfms, batch_tfms)  # what DataBlock.dataloaders does; a no-op if done twice
     block = DataBlock(get_items=lambda _: files, get_y=LABEL, splitter=RandomSplitter(0.2, seed=42),
-                      item_tfms=[RandomResizedCrop(224, min_scale=0.35), FlipItem()],
-                      batch_tfms=[ColorJitter(0.2, 0.2), Normalize(*imagenet_stats)])
+                      item_tfms=item_tfms, batch_tfms=batch_tfms)
     return block.dataloaders(None, bs=bs, num_workers=workers, device='cpu').train
+
+
+def presize_loader(files, bs, workers):
+    "fastai's program: Resize(460) and aug_transforms(size=224, min_scale=0.75), through minifast."
+    return minifast_loader(files, bs, workers, Resize(460),
+                           [*aug_transforms(size=224, min_scale=0.75), Normalize.from_stats(*imagenet_stats)])
+
+
+def rrc_loader(files, bs, workers):
+    "minifast's RandomResizedCrop pipeline, as before presize."
+    return minifast_loader(files, bs, workers, [RandomResizedCrop(224, min_scale=0.35), FlipItem()],
+                           [ColorJitter(0.2, 0.2), Normalize(*imagenet_stats)])
 
 
 class FullDecodeResize460(Dataset):
@@ -112,21 +132,22 @@ def main():
     keep_memory()  # as the demo does
     files = get_image_files(data_dir()/'oxford-pets-sample'/'images')
     if args.quick: args.rounds, files = 1, files[:80]
-    ours = minifast_loader(files, args.bs, args.workers)
+    ours = presize_loader(files, args.bs, args.workers)
     theirs = FastaiLikeLoader(ours.ds.items, ours.ds.labels, args.bs, args.workers)
-    loaders = {'minifast': ours, 'fastai-like': theirs}
+    loaders = {'presize': ours, 'rrc': rrc_loader(files, args.bs, args.workers), 'fastai-like': theirs}
+    assert loaders['rrc'].ds.items == ours.ds.items  # the same training images
     for dl in loaders.values(): epoch_time(dl)  # warm up: worker start, file cache
     times = {k: [] for k in loaders}
+    names = list(loaders)
     for r in range(args.rounds):
-        for k in (list(loaders) if r % 2 == 0 else list(loaders)[::-1]):
+        for k in names[r % len(names):] + names[:r % len(names)]:  # each goes first in turn
             secs, n = epoch_time(loaders[k])
             times[k].append(secs / n)
     rate = {k: 1 / statistics.median(v) for k, v in times.items()}
-    ratios = [f / m for m, f in zip(times['minifast'], times['fastai-like'])]
+    def ratio(other): return statistics.median(o / p for p, o in zip(times['presize'], times[other]))
     print(f'{len(ours.ds)} Pets training images -> 224x224 training batches of {args.bs}, {args.workers} workers, '
-          f'{args.rounds} rounds: minifast {rate["minifast"]:.0f} images/s, '
-          f'fastai-like {rate["fastai-like"]:.0f} images/s; '
-          f'speed-up minifast/fastai-like: median {statistics.median(ratios):.2f}x')
+          f'{args.rounds} rounds: ' + ', '.join(f'{k} {v:.0f} images/s' for k, v in rate.items()) +
+          f'; presize/fastai-like: median {ratio("fastai-like"):.2f}x, presize/rrc: median {ratio("rrc"):.2f}x')
     if args.model:
         torch.manual_seed(0)
         step = frozen_step(args.bs)

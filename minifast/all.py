@@ -8,9 +8,9 @@ __all__ = []
 # %% ../nbs/99_all.ipynb #20f39261
 from . import (core, data, optim, learner, recorder, checkpoint, schedule, classic_schedules, lr_find, trackers,
                       training, distributed, interpret, download, pets)
-from .vision import core as vision_core, augment, data as vision_data, models, learner as vision_learner
+from .vision import core as vision_core, augment, data as vision_data, models, learner as vision_learner, export
 _MODULES = (core, data, optim, learner, recorder, checkpoint, schedule, classic_schedules, lr_find, trackers, training,
-            distributed, vision_core, augment, vision_data, models, vision_learner, interpret, download, pets)
+            distributed, vision_core, augment, vision_data, models, vision_learner, export, interpret, download, pets)
 from .core import *
 from .data import *
 from .optim import *
@@ -28,6 +28,7 @@ from .vision.augment import *
 from .vision.data import *
 from .vision.models import *
 from .vision.learner import *
+from .vision.export import *
 from .interpret import *
 from .download import *
 from .pets import *

@@ -292,12 +292,24 @@ def get_preds(self:Learner, dl=None, with_input=False, with_loss=False, act=None
 
 @patch
 def predict(self:Learner, item):
-    "The prediction (after the loss's activation) for one input `item`, given without a batch dimension."
-    known = self.__dict__.get('_item_shape')  # the shape of an item of the last fit
-    if torch.is_tensor(item) and known is not None and item.ndim == len(known) + 1:
+    "One item's prediction (after the loss's activation); with a `vocab`, fastai's `(label, index, probabilities)`."
+    probs = self.get_preds(dl=_item_loader(self, item))[0][0]
+    vocab = getattr(self.dls, 'vocab', None)
+    if vocab is None: return probs
+    i = probs.argmax()
+    return vocab[i], i, probs
+
+def _item_loader(learn, item):
+    "A loader of the one item `item`: a tensor as it is, anything else through the loaders' `test_dl`."
+    if not torch.is_tensor(item):
+        if not hasattr(learn.dls, 'test_dl'):
+            raise TypeError(f'predict: {item!r} is not a tensor, and these loaders have no test_dl to make one of it')
+        return learn.dls.test_dl([item])
+    known = learn.__dict__.get('_item_shape')  # the shape of an item of the last fit
+    if known is not None and item.ndim == len(known) + 1:
         raise ValueError(f'predict takes one item without a batch dimension, of shape like {known}; got a batch of '
                          f'shape {tuple(item.shape)}: pass one item, or use get_preds(dl=[(batch,)]) for a batch')
-    return self.get_preds(dl=[(item[None],)])[0][0]
+    return [(item[None],)]
 
 # %% ../nbs/03b_checkpoint.ipynb #f3d2c18a
 class _EpochLoader:

@@ -210,7 +210,7 @@ class Learner:
     default_cbs = [TrainEvalCallback, DeviceCallback, ProgressCallback]
 
     def __init__(self, dls, model, loss_func=None, opt_func=adamw, lr=1e-3, cbs=None, metrics=None, wd=None,
-                 moms=(0.95, 0.85, 0.95), path='.', model_dir='models', splitter=default_splitter):
+                 moms=(0.95, 0.85, 0.95), path=None, model_dir='models', splitter=default_splitter):
         if not isinstance(model, nn.Module):
             raise TypeError(f'Learner: model must be a torch nn.Module, got {type(model).__name__}')
         loss_func = loss_func or getattr(dls, 'loss_func', None)
@@ -222,6 +222,7 @@ class Learner:
         group_values('lr', lr)  # the values only: their number is checked against the groups at the first fit
         if wd is not None: group_values('wd', wd)
         self.dls, self.model, self.loss_func, self.opt_func, self.lr, self.wd = dls, model, loss_func, opt_func, lr, wd
+        path = getattr(dls, 'path', '.') if path is None else path  # fastai's: the data's folder, else here
         self.moms, self.path, self.model_dir, self.splitter = moms, Path(path), Path(model_dir), splitter
         self.metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [] if metrics is None else [metrics]
         for m in self.metrics:

@@ -20,12 +20,13 @@ from .checkpoint import CheckpointCallback, ResumeCallback
 from .distributed import setup_distrib
 from .learner import Callback
 from .recorder import accuracy
-from .vision.augment import ColorJitter, FlipItem, Normalize, RandomResizedCrop, imagenet_stats
+from .vision.augment import (ColorJitter, FlipItem, Normalize, RandomResizedCrop, Resize, aug_transforms,
+                                     imagenet_stats)
 from .vision.data import DataBlock, default_workers
 from .vision.core import NameSplitter, RandomSplitter, RegexLabeller, get_image_files
 
 # %% ../nbs/13_pets.ipynb #7ae4846d
-PETS_PATTERN = r'^(.+)_\d+\.jpg$'
+PETS_PATTERN = r'([^/]+)_\d+\.jpg$'
 
 def pets_sample():
     "The folder of the Oxford Pets sample: `data_dir()/'oxford-pets-sample'`."
@@ -64,18 +65,31 @@ def pets_splitter(path, split='random', valid_pct=0.2, seed=42):
         return NameSplitter(names('test.txt'), train_names=names('trainval.txt'))
     raise ValueError(f"pets: split must be 'random' or 'official', got {split!r}")
 
+_AUGMENTS = ('presize', 'crop')
+_SUGGESTIONS = ('minimum', 'steep', 'valley', 'slide')  # of lr_find, for the demo's --suggestion
+
+def _augment(augment, size, stats, min_scale):
+    "The item and batch transforms of `pets_dataloaders`'s `augment`."
+    if augment == 'presize':
+        return Resize(round(size * 460 / 224)), [*aug_transforms(size=size, min_scale=min_scale), Normalize(*stats)]
+    if augment == 'crop':
+        return [RandomResizedCrop(size, min_scale=min_scale), FlipItem()], [ColorJitter(0.2, 0.2), Normalize(*stats)]
+    raise ValueError(f'pets: augment must be one of {_AUGMENTS}, got {augment!r}')
+
 def pets_dataloaders(path, size=224, bs=32, labels='breed', source='names', split='random', valid_pct=0.2, seed=42,
-                     stats=imagenet_stats, min_scale=0.35, num_workers=None, device=None, skip_bad=False, per_class=0):
-    "`ImageDataLoaders` for the Pets folder `path` (`per_class`: at most that many per label): crops, flips, jitter."
+                     stats=imagenet_stats, augment='presize', min_scale=None, num_workers=None, device=None,
+                     skip_bad=False, per_class=0):
+    "`ImageDataLoaders` for the Pets folder `path` (`per_class`: at most that many per label), augmented by `augment`."
     path = Path(path)
     if not (path/'images').is_dir():
         raise FileNotFoundError(f'pets: {path} has no images/ folder; '
                                 'pass the Oxford-IIIT Pet folder (with images/ and annotations/)')
     label = pets_labeller(path, labels, source)
+    min_scale = (0.75 if augment == 'presize' else 0.35) if min_scale is None else min_scale
+    item_tfms, batch_tfms = _augment(augment, size, stats, min_scale)
     block = DataBlock(get_items=lambda folder: per_class_subset(get_image_files(folder), label, per_class, seed),
-                      get_y=label, splitter=pets_splitter(path, split, valid_pct, seed),
-                      item_tfms=[RandomResizedCrop(size, min_scale=min_scale), FlipItem()],
-                      batch_tfms=[ColorJitter(0.2, 0.2), Normalize(*stats)])
+                      get_y=label, splitter=pets_splitter(path, split, valid_pct, seed), item_tfms=item_tfms,
+                      batch_tfms=batch_tfms)
     return block.dataloaders(path/'images', bs=bs, num_workers=num_workers, device=device, skip_bad=skip_bad)
 
 def per_class_subset(items, label, n, seed=42):
@@ -129,8 +143,12 @@ def pets_demo_args(argv=None):
     p.add_argument('--train-bn', action='store_true',
                    help="let the body's BatchNorm layers follow the batches (fastai's default; "
                         'about twice the time per frozen step); always on with --scratch')
+    p.add_argument('--augment', choices=_AUGMENTS, default='presize',
+                   help="fastai's Resize + aug_transforms fused (presize), or a random crop, flip and jitter (crop)")
     p.add_argument('--lr', type=_number(float, 1e-12), default=None,
-                   help="learning rate (base_lr of fine_tune); default: lr_find's steep suggestion")
+                   help="learning rate (base_lr of fine_tune); default: lr_find's --suggestion")
+    p.add_argument('--suggestion', choices=_SUGGESTIONS, default='steep',
+                   help="the lr_find suggestion to train at when --lr is not given")
     p.add_argument('--lr-find-iters', type=_number(int, 2), default=60, help='iterations of lr_find')
     p.add_argument('--workers', type=_number(int, 0), default=None, help='loader workers (default: all cores but one)')
     p.add_argument('--seed', type=int, default=42)
@@ -186,11 +204,13 @@ def _write_run(out, run):
     tmp.write_text(json.dumps(run, indent=1))
     os.replace(tmp, out/_RUN)
 
-def _demo_lr(res, lr):
-    "The rate to train at: `lr` if given, else lr_find's steep suggestion `res.steep` (refused if NaN)."
+def _demo_lr(res, lr, suggestion='steep'):
+    "The rate to train at: `lr` if given, else lr_find's `suggestion` (refused if NaN)."
     if lr is not None: return lr
-    if math.isnan(res.steep): _fail('lr_find could not suggest a learning rate (see lr_find.png); pass one with --lr')
-    return float(res.steep)
+    value = getattr(res, suggestion)
+    if math.isnan(value):
+        _fail(f'lr_find could not suggest a learning rate ({suggestion} is NaN, see lr_find.png); pass one with --lr')
+    return float(value)
 
 def _fail(msg):
     "Stop the demo with `msg` on one line and exit status 2: a problem the user can fix, not a bug to trace."
@@ -249,7 +269,7 @@ def _check_out(out):
 # %% ../nbs/13_pets.ipynb #92e3be5c
 def pets_demo(argv=None):
     "Run the Pets demo (see `pets_demo_args` for the options); it writes its summary to `--out`/summary.json."
-    from minifast import models
+    from minifast.vision import models
     from minifast.interpret import ClassificationInterpretation
     from minifast.lr_find import minimum, slide, steep, valley
     from minifast.vision.learner import vision_learner
@@ -276,7 +296,7 @@ def pets_demo(argv=None):
     timer = _Timer(partial(say, flush=True))
     stats = getattr(arch, 'stats', None) or imagenet_stats
     dls = pets_dataloaders(path, args.size, args.bs, labels=args.labels, split=args.split, seed=args.seed, stats=stats,
-                           num_workers=args.workers, per_class=per_class)
+                           augment=args.augment, num_workers=args.workers, per_class=per_class)
     dls.show_batch(fname=figure('batch'))
     timer('data')
 
@@ -287,7 +307,7 @@ def pets_demo(argv=None):
                 res = learn.lr_find(num_it=args.lr_find_iters, suggest_funcs=(minimum, steep, valley, slide),
                                     show_plot=False)
             learn.recorder.plot_lr_find(fname=figure('lr_find'))
-            run['lr'] = _demo_lr(res, args.lr)
+            run['lr'] = _demo_lr(res, args.lr, args.suggestion)
             run['lr_suggestions'] = {k: None if math.isnan(v) else float(v) for k, v in res._asdict().items()}
             if writes: _write_run(out, run)
         timer('lr_find')

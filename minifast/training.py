@@ -6,7 +6,7 @@
 __all__ = ['GradientAccumulation', 'GradientClip', 'MixedPrecision']
 
 # %% ../nbs/07a_training.ipynb #55892956
-import math
+import math, warnings
 from functools import partial
 
 import torch
@@ -144,7 +144,11 @@ class MixedPrecision(Callback):
 # %% ../nbs/07a_training.ipynb #31904a6b
 @patch
 def to_fp16(self:Learner, **scaler_kwargs):
-    "Train in mixed precision with float16: autocast and a `GradScaler` (`scaler_kwargs`: `init_scale`, ...)."
+    "Train in mixed precision with float16 and a `GradScaler` (`scaler_kwargs`: `init_scale`, ...); bfloat16 on a CPU."
+    if self.device.device.type == 'cpu':  # the DeviceCallback's
+        warnings.warn('to_fp16: this learner trains on the CPU, where float16 is slow: it trains in bfloat16 instead '
+                      "(to_bf16; no loss scaler needed). MixedPrecision('fp16') forces float16.", stacklevel=2)
+        return self.to_bf16()
     self.to_fp32()
     self.add_cb(MixedPrecision('fp16', **scaler_kwargs))
     return self

@@ -4,58 +4,80 @@
 
 # %% auto #0
 __all__ = ['image_to_tensor', 'ImageDataset', 'check_item_tfms', 'collate_images', 'SeededSampler', 'default_workers',
-           'ImageLoader', 'show_images', 'ImageDataLoaders', 'DataBlock']
+           'ImageLoader', 'show_images', 'ImageDataLoaders', 'ImageBlock', 'CategoryBlock', 'DataBlock']
 
 # %% ../../nbs/08b_vision_data.ipynb #e0244da3
 import math, os, random, warnings
+from functools import reduce
+from pathlib import Path
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from fastcore.basics import patch
+from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..core import default_device, device_mover, new_figure, show_figure
 from ..data import DataLoaders
-from .core import ImageError, RandomSplitter, get_image_files, open_image
-from .augment import SIZING_TFMS
+from .core import ImageError, PILImage, RandomSplitter, get_image_files, open_image, to_rgb
+from .augment import SIZING_TFMS, presize
 
 # %% ../../nbs/08b_vision_data.ipynb #4461a6fb
 def image_to_tensor(im):
-    "An RGB PIL image as a `uint8` tensor (3, H, W)."
-    return torch.from_numpy(np.array(im)).permute(2, 0, 1)
+    "A PIL image as a `uint8` RGB tensor (3, H, W)."
+    return torch.from_numpy(np.array(to_rgb(im))).permute(2, 0, 1)
+
+def _hw(x): return f'{x.shape[-2]}x{x.shape[-1]}'
 
 class ImageDataset(Dataset):
-    "Image files `items` with integer `labels`; indexed by `(index, seed)`: `(uint8 image, label, batch tfms' seed)`."
+    "Images `items` (files or PIL images) with integer `labels` (or None); by `(index, seed)`, ready to collate."
     def __init__(self, items, labels, item_tfms, train, skip_bad=False):
         check_item_tfms(item_tfms)
         self.items, self.labels, self.item_tfms = list(items), labels, list(item_tfms)
         self.train, self.skip_bad = train, skip_bad
     def __len__(self): return len(self.items)
+    def _label(self, i): return () if self.labels is None else (self.labels[i],)
+
     def __getitem__(self, i_seed):
+        "`(index, seed)`: `(uint8 image, [label,] batch tfms' seed, index)`; an integer `i`: `(RGB image, [label])`."
+        if isinstance(i_seed, (int, np.integer)): return (PILImage.create(self.items[i_seed]), *self._label(i_seed))
         i, seed = i_seed
         rng, fn = random.Random(seed), self.items[i]
         try:
             im = open_image(fn)
             for tfm in self.item_tfms: im = tfm(im, rng, self.train)
-        except ImageError as e:
+            x = image_to_tensor(im)
+        except (ImageError, OSError) as e:
+            e = e if isinstance(e, ImageError) else ImageError(f'{fn}: cannot decode this image ({e})')
             if not self.skip_bad:
                 raise ImageError(f'{e}; remove or fix the file, or pass skip_bad=True to leave it out') from e
             warnings.warn(f'skipping an unreadable image: {e}')
             return None
-        return image_to_tensor(im), self.labels[i], rng.getrandbits(62)
+        return (x, *self._label(i), rng.getrandbits(62), i)
+
+    def collate(self, batch):
+        "`collate_images` of a batch of items, once they are known to be of one size (an error names two that are not)."
+        batch = [o for o in batch if o is not None]
+        odd = [o for o in batch if o[0].shape != batch[0][0].shape]
+        if odd:
+            (a, *_, i), (b, *_, j) = batch[0], odd[0]
+            raise ValueError(f'images of different sizes cannot make a batch: {self.items[i]} is {_hw(a)}, '
+                             f'{self.items[j]} is {_hw(b)} (height x width); start item_tfms with a sizing transform, '
+                             'e.g. item_tfms=Resize(224)')
+        return collate_images([o[:-1] for o in batch])
 
 def check_item_tfms(item_tfms):
-    "Fail unless the first of `item_tfms` is a sizing transform and it is the only one."
-    sizing = [isinstance(t, SIZING_TFMS) for t in item_tfms]
-    if not sizing or not sizing[0] or sum(sizing) != 1:
-        raise ValueError('item_tfms must start with exactly one sizing transform (Resize or RandomResizedCrop) '
-                         f'and have no other; got {list(item_tfms)}')
+    "Fail if `item_tfms` has more than one sizing transform, or one that is not first."
+    if [i for i, t in enumerate(item_tfms) if isinstance(t, SIZING_TFMS)] not in ([], [0]):
+        raise ValueError('item_tfms may have one sizing transform (Resize or RandomResizedCrop), and first; '
+                         f'got {list(item_tfms)}')
 
 def collate_images(items):
-    "Stack `(image, label, seed)` items into a batch, leaving out items a `skip_bad` dataset gave up on."
+    "Stack `(image, [label,] seed)` items into `(images, [labels,] seeds)`, leaving out those `skip_bad` gave up on."
     items = [o for o in items if o is not None]
     if not items: raise ImageError('every image of this batch was unreadable')
-    return torch.stack([o[0] for o in items]), torch.tensor([o[1] for o in items]), torch.tensor([o[2] for o in items])
+    return tuple(torch.stack(c) if torch.is_tensor(c[0]) else torch.tensor(c) for c in zip(*items))
 
 class SeededSampler(Sampler):
     "`(index, seed)` for `n` items, shuffled or in order; random seeds if `augment`, else 0; from torch's generator."
@@ -86,20 +108,25 @@ class ImageLoader:
         num_workers = default_workers() if num_workers is None else num_workers
         self.ds, self.bs, self.batch_tfms, self.device = ds, bs, list(batch_tfms), torch.device(device)
         sampler = SeededSampler(len(ds), shuffle, augment=getattr(ds, 'train', shuffle))  # training: new seeds
-        self.dl = DataLoader(ds, bs, sampler=sampler, drop_last=drop_last,
-                             collate_fn=collate_images, num_workers=num_workers, persistent_workers=num_workers > 0,
+        collate = getattr(ds, 'collate', collate_images)  # an `ImageDataset`'s names items of different sizes
+        self.dl = DataLoader(ds, bs, sampler=sampler, drop_last=drop_last, collate_fn=collate,
+                             num_workers=num_workers, persistent_workers=num_workers > 0,
                              pin_memory=self.device.type == 'cuda')
         self._move = device_mover(self.device)
 
     def __len__(self): return len(self.dl)
     def __iter__(self):
-        for xb, yb, seeds in self.dl: yield self.process(*self._move((xb, yb)), seeds)
+        for *b, seeds in self.dl: yield self.process(self._move(tuple(b)), seeds)
 
-    def process(self, xb, yb, seeds):
-        "A collated `uint8` batch made float in [0, 1] and passed through the batch transforms (`seeds`: one per item)."
-        x = xb.float().div_(255)
+    def one_batch(self):
+        "The first batch, for a look at shapes and types."
+        return next(iter(self))
+
+    def process(self, b, seeds):
+        "A collated batch `(uint8 images, [labels])`, images made float in [0, 1] and passed through the batch tfms."
+        x = b[0].float().div_(255)
         for tfm in self.batch_tfms: x = tfm(x, self.ds.train, seeds)
-        return x, yb
+        return (x, *b[1:])
 
     def decode(self, x):
         "Images of a batch back in [0, 1] for display: the batch transforms' `decode`s undone in reverse."
@@ -108,12 +135,13 @@ class ImageLoader:
         return x.clamp(0, 1)
 
 # %% ../../nbs/08b_vision_data.ipynb #a332d7d3
-def show_images(images, titles=None, ncols=None, figsize_per=2.2, fname=None, suptitle=None, title_colors=None):
+def show_images(images, titles=None, ncols=None, figsize_per=2.2, fname=None, suptitle=None, title_colors=None,
+                figsize=None):
     "A grid of images (float tensors (3, H, W) in [0, 1]) with optional titles, shown once; returns the axes."
     n = len(images)
     ncols = ncols or min(n, math.ceil(math.sqrt(n)))
     nrows = math.ceil(n / ncols)
-    fig, axes = new_figure(nrows, ncols, figsize=(figsize_per * ncols, figsize_per * nrows), squeeze=False)
+    fig, axes = new_figure(nrows, ncols, figsize=figsize or (figsize_per * ncols, figsize_per * nrows), squeeze=False)
     for i, ax in enumerate(axes.flat):
         ax.axis('off')
         if i >= n: continue
@@ -125,53 +153,188 @@ def show_images(images, titles=None, ncols=None, figsize_per=2.2, fname=None, su
     return axes
 
 class ImageDataLoaders(DataLoaders):
-    "Training and validation `ImageLoader`s with the label `vocab`; the loss is cross-entropy."
+    "Training and validation `ImageLoader`s with the label `vocab` and a `path` for a learner; cross-entropy loss."
     loss_func = staticmethod(F.cross_entropy)
-    def __init__(self, train, valid, vocab):
+    def __init__(self, train, valid, vocab, path='.', block=None):
         super().__init__(train, valid)
-        self.vocab = list(vocab)
+        self.vocab, self.path, self.block = list(vocab), Path(path), block
 
     @property
     def c(self):
         "The number of classes."
         return len(self.vocab)
 
-    def show_batch(self, max_n=9, valid=False, fname=None):
-        "The first `max_n` images of a batch with their labels (augmented, for training), shown once; the axes."
+    @property
+    def train_ds(self):
+        "The training `ImageDataset`; `train_ds[i]` is item `i` as fastai gives it: `(RGB PIL image, label index)`."
+        return self.train.ds
+
+    @property
+    def valid_ds(self):
+        "The validation `ImageDataset` (None if there are no validation items)."
+        return getattr(self.valid, 'ds', None)
+
+    def show_batch(self, b=None, max_n=9, nrows=None, ncols=None, figsize=None, valid=False, fname=None):
+        "Images of batch `b` (default: the first training batch, validation if `valid`) with their labels; the axes."
         dl = self.valid if valid else self.train
-        xb, yb = next(iter(dl))
-        return show_images(dl.decode(xb[:max_n]), [self.vocab[i] for i in yb[:max_n].tolist()], fname=fname)
+        x, *y = dl.one_batch() if b is None else b
+        n = min(len(x), max_n, nrows * ncols if nrows and ncols else max_n)
+        titles = [self.vocab[i] for i in y[0][:n].tolist()] if y else None
+        return show_images(dl.decode(x[:n]), titles, ncols=ncols or (math.ceil(n / nrows) if nrows else None),
+                           figsize=figsize, fname=fname)
+
+    @classmethod
+    def for_inference(cls, vocab, item_tfms, batch_tfms):
+        "Loaders with no data, only the `vocab` and the validation transforms: `test_dl` for a loaded model."
+        dls = cls(None, None, vocab)
+        dls.valid, dls._valid_tfms = None, (list(item_tfms), list(batch_tfms))  # DataLoaders makes valid []
+        return dls
+
+    def _model_dl(self):
+        "The loader `test_dl` copies: validation's, else training's, else None (loaders for inference)."
+        return next((dl for dl in (self.valid, self.train) if isinstance(dl, ImageLoader)), None)
+
+    def valid_tfms(self):
+        "The validation item and batch transforms, those of `test_dl`."
+        dl = self._model_dl()
+        return (dl.ds.item_tfms, dl.batch_tfms) if dl else self._valid_tfms
+
+    def test_dl(self, items, with_labels=False, bs=None):
+        "A loader of `items` (files or PIL images) as for validation, in order; batches `(x,)`, `with_labels` `(x, y)`."
+        items, dl, (item_tfms, batch_tfms) = list(items), self._model_dl(), self.valid_tfms()
+        if not items: raise ValueError('test_dl: no items')
+        if with_labels and self.block is None: raise ValueError('test_dl: with_labels needs loaders from a DataBlock')
+        xs, ys = self.block.encode(items, self.vocab, with_labels) if self.block else (items, None)
+        ds = ImageDataset(xs, ys, item_tfms, train=False, skip_bad=dl.ds.skip_bad if dl else False)
+        bs = bs or getattr(dl, 'bs', 64)
+        workers = dl.dl.num_workers if dl and len(items) > bs else 0  # one batch (predict's): no process to start
+        return ImageLoader(ds, bs, batch_tfms=batch_tfms, device=getattr(dl, 'device', 'cpu'), num_workers=workers)
+
+# %% ../../nbs/08b_vision_data.ipynb #1d8f7f59
+class ImageBlock:
+    "The input block of a `DataBlock`: items opened as RGB images."
+
+class CategoryBlock:
+    "The target block of a `DataBlock`: one label per item, coded as its index in `vocab` (default: the sorted labels)."
+    def __init__(self, vocab=None): self.vocab = None if vocab is None else list(vocab)
+
+def _list(o):
+    "`o` as a list: None is empty, a list or tuple is its items, anything else is one item."
+    return [] if o is None else list(o) if isinstance(o, (list, tuple)) else [o]
+
+def _blocks(blocks):
+    "`blocks` as instances, if they are the one pair supported: an image in, a category out."
+    bs = [b() if b in (ImageBlock, CategoryBlock) else b for b in _list(blocks) or [ImageBlock, CategoryBlock]]
+    if len(bs) != 2 or not isinstance(bs[0], ImageBlock) or not isinstance(bs[1], CategoryBlock):
+        raise ValueError('DataBlock: blocks must be (ImageBlock, CategoryBlock), an image in and a category out '
+                         f'(the only kind of data block supported); got {blocks}')
+    return bs
+
+def _chain(name, fs):
+    "A function applying each of `fs` (a function, a list of them, or None: none) in turn."
+    fs = _list(fs)
+    if not all(callable(f) for f in fs): raise TypeError(f'DataBlock: {name} must be a function or a list of them')
+    return lambda o: reduce(lambda x, f: f(x), fs, o)
+
+def _step(step, where, f, *args):
+    "`f(*args)`; a failure is raised as a `ValueError` saying that `step` failed on `where`, and why."
+    try: return f(*args)
+    except Exception as e: raise ValueError(f'{step} failed on {where}: {type(e).__name__}: {e}') from e
 
 class DataBlock:
-    "How to build `ImageDataLoaders`: `get_items(source)`, `get_y(item)`, `splitter(items)`, item and batch transforms."
-    def __init__(self, get_items=get_image_files, get_y=None, splitter=None, item_tfms=(), batch_tfms=()):
-        if get_y is None: raise ValueError('DataBlock: get_y is needed, e.g. RegexLabeller(r"^(.+)_\\d+\\.jpg$")')
-        check_item_tfms(item_tfms)
-        self.get_items, self.get_y = get_items, get_y
-        self.item_tfms, self.batch_tfms = list(item_tfms), list(batch_tfms)
-        self.splitter = splitter or RandomSplitter(0.2, seed=42)
+    "How to build `ImageDataLoaders`, as fastai's `DataBlock`: items, getters, a split, item and batch transforms."
+    def __init__(self, blocks=None, get_items=None, get_x=None, get_y=None, splitter=None, item_tfms=None,
+                 batch_tfms=None, n_inp=None):
+        self.blocks = _blocks(blocks)
+        if n_inp not in (None, 1): raise ValueError(f'DataBlock: n_inp must be 1 (one image in), got {n_inp}')
+        if get_y is None:
+            raise ValueError('DataBlock: get_y is needed, e.g. using_attr(RegexLabeller(r"(.+)_\\d+.jpg$"), "name")')
+        self.item_tfms, self.batch_tfms = _list(item_tfms), _list(batch_tfms)
+        check_item_tfms(self.item_tfms)
+        self.get_items, self.get_x, self.get_y = get_items, _chain('get_x', get_x), _chain('get_y', get_y)
+        self.splitter, self.vocab = splitter or RandomSplitter(0.2, seed=42), self.blocks[1].vocab
+
+    def _items(self, source):
+        "The items of `source`: `get_items(source)`, else a folder's image files, else `source` itself; never none."
+        if self.get_items is not None: items = self.get_items(source)
+        else: items = get_image_files(source) if isinstance(source, (str, os.PathLike)) else source
+        items = list(items)
+        if not items: raise ValueError(f'DataBlock: no items in {source}')
+        return items
 
     def labelled(self, source):
         "The items of `source` and their labels, leaving out (with a warning) items whose label is `None`."
-        items = list(self.get_items(source))
-        labels = [self.get_y(o) for o in items]
+        items = self._items(source)
+        labels = [_step('get_y', f'item {o}', self.get_y, o) for o in items]
         unlabelled = [o for o, y in zip(items, labels) if y is None]
         if unlabelled:
             warnings.warn(f'DataBlock: {len(unlabelled)} of {len(items)} items have no label and are left out '
                           f'(first: {unlabelled[0]})')
         return [o for o, y in zip(items, labels) if y is not None], [y for y in labels if y is not None]
 
-    def dataloaders(self, source, bs=64, num_workers=None, device=None, skip_bad=False):
-        "`ImageDataLoaders` over the items of `source`; `device` defaults to the best available."
+    def encode(self, items, vocab, with_labels=True):
+        "`get_x` of each of `items` and, `with_labels`, the index in `vocab` of each one's label (an error if none)."
+        xs = [_step('get_x', f'item {o}', self.get_x, o) for o in items]
+        if not with_labels: return xs, None
+        ids = {v: i for i, v in enumerate(vocab)}
+        labels = [_step('get_y', f'item {o}', self.get_y, o) for o in items]
+        bad = [(o, y) for o, y in zip(items, labels) if y not in ids]
+        if bad: raise ValueError(f'DataBlock: item {bad[0][0]} has the label {bad[0][1]!r}, which is not in the vocab '
+                                 f'({len(vocab)} labels, from {vocab[0]!r})')
+        return xs, [ids[y] for y in labels]
+
+    def dataloaders(self, source, bs=64, shuffle=True, num_workers=None, device=None, skip_bad=False, path='.'):
+        "`ImageDataLoaders` over the items of `source`; `device` defaults to the best available; `path` for a learner."
         items, labels = self.labelled(source)
         if not items: raise ValueError(f'DataBlock: no labelled items in {source}')
-        vocab = sorted(set(labels))
-        ids = {v: i for i, v in enumerate(vocab)}
+        vocab = self.vocab or sorted(set(labels))
+        xs, ys = self.encode(items, vocab)
         train_idx, valid_idx = self.splitter(items)
-        if not train_idx: raise ValueError(f'DataBlock: the splitter left no training items (of {len(items)})')
+        if not len(train_idx): raise ValueError(f'DataBlock: the splitter left no training items (of {len(items)})')
+        item_tfms, batch_tfms = presize(self.item_tfms, self.batch_tfms)
         device = default_device() if device is None else device
         def loader(idx, train):
-            ds = ImageDataset([items[i] for i in idx], [ids[labels[i]] for i in idx], self.item_tfms, train, skip_bad)
-            return ImageLoader(ds, bs, shuffle=train, drop_last=train and len(idx) > bs, batch_tfms=self.batch_tfms,
-                               device=device, num_workers=num_workers)
-        return ImageDataLoaders(loader(train_idx, True), loader(valid_idx, False) if valid_idx else None, vocab)
+            ds = ImageDataset([xs[i] for i in idx], [ys[i] for i in idx], item_tfms, train, skip_bad)
+            return ImageLoader(ds, bs, shuffle=shuffle and train, drop_last=train and len(idx) > bs,
+                               batch_tfms=batch_tfms, device=device, num_workers=num_workers)
+        return ImageDataLoaders(loader(train_idx, True), loader(valid_idx, False) if len(valid_idx) else None, vocab,
+                                path, block=self)
+
+# %% ../../nbs/08b_vision_data.ipynb #df5269ba
+def _describe(o):
+    "A short description of an image or a batch: a PIL image's mode and size, a tensor's shape and type."
+    if isinstance(o, Image.Image): return f'PIL image {o.mode} {o.size[0]}x{o.size[1]} (width x height)'
+    return f'tensor {tuple(o.shape)} {str(o.dtype).replace("torch.", "")}' if torch.is_tensor(o) else repr(o)
+
+def _names(tfms): return '[' + ', '.join(type(t).__name__ for t in tfms) + ']'
+
+@patch
+def summary(self:DataBlock, source, bs=4, show_batch=False, **kwargs):
+    "Print what each step does to an item and a batch of `source`; a failing step's error names it and the item."
+    items = self._items(source)
+    first = items[0]
+    print(f'get_items: {len(items)} items in {source}; the first: {first}')
+    print(f'get_x: {_step("get_x", f"item {first}", self.get_x, first)}')
+    y = _step('get_y', f'item {first}', self.get_y, first)
+    dls = self.dataloaders(source, bs=bs, num_workers=0, device='cpu')
+    where = f'index {dls.vocab.index(y)}' if y in dls.vocab else 'not in it: the item is left out'
+    print(f'get_y: {y!r}, in the vocab of {dls.c} labels at {where}')
+    print(f'splitter: {len(dls.train_ds)} training items, {len(dls.valid_ds or [])} validation items')
+    ds, rng = dls.train_ds, random.Random(0)
+    if ds.item_tfms != self.item_tfms:
+        print(f'presize: item_tfms {_names(self.item_tfms)} and batch_tfms {_names(self.batch_tfms)} run as item_tfms '
+              f'{_names(ds.item_tfms)} (as the photo is decoded) and batch_tfms {_names(dls.train.batch_tfms)}')
+    im = _step('open_image', f'item {ds.items[0]}', open_image, ds.items[0])
+    print(f'\nThe first training item, {ds.items[0]}\n  opened: {_describe(im)}')
+    for tfm in ds.item_tfms:
+        im = _step(f'item_tfms {tfm!r}', f'item {ds.items[0]}', tfm, im, rng, True)
+        print(f'  {type(tfm).__name__}: {_describe(im)}')
+    n = min(bs, len(ds))
+    b = _step('collate', f'the first {n} training items', ds.collate, [ds[(i, 0)] for i in range(n)])
+    print(f'\nA batch of {n}: ' + ', '.join(map(_describe, b[:-1])))
+    x = b[0].float().div_(255)
+    print(f'  as float in [0, 1]: {_describe(x)}')
+    for tfm in dls.train.batch_tfms:
+        x = _step(f'batch_tfms {tfm!r}', f'a batch {_describe(x)}', tfm, x, True, b[-1])
+        print(f'  {type(tfm).__name__}: {_describe(x)}')
+    if show_batch: dls.show_batch(**kwargs)

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['NORM_TYPES', 'cnn_learner', 'AdaptiveConcatPool2d', 'create_head', 'body_features', 'transfer_splitter',
-           'norm_params', 'BnFreeze', 'vision_learner']
+           'norm_params', 'BnFreeze', 'vision_model', 'vision_learner']
 
 # %% ../../nbs/10_transfer.ipynb #106c5702
 import warnings
@@ -109,6 +109,14 @@ def _check_normalize(dls, stats, name):
             warnings.warn(f'vision_learner: the loaders normalise with {norms[0]}, '
                           f'but the pretrained {name} weights expect mean {stats[0]}, std {stats[1]}')
 
+def vision_model(arch, n_out, pretrained=False, hidden=512, p=0.5, concat_pool=True):
+    "`arch`'s body (with its ImageNet weights if `pretrained`) and a new `create_head` for `n_out` outputs."
+    model = arch(pretrained=pretrained)
+    if not (isinstance(model, nn.Sequential) and len(model) == 2):
+        raise TypeError(f'vision_learner: {getattr(arch, "__name__", arch)} must return nn.Sequential(body, head), '
+                        f'got {type(model).__name__}')
+    return nn.Sequential(model[0], create_head(body_features(model[0]), n_out, hidden, p, concat_pool))
+
 def vision_learner(dls, arch, pretrained=True, n_out=None, loss_func=None, metrics=None, train_bn=True, hidden=512,
                    p=0.5, concat_pool=True, **kwargs):
     "A `Learner` for `arch`'s body with a new head for `n_out` (default `dls.c`) classes; frozen when `pretrained`."
@@ -117,16 +125,12 @@ def vision_learner(dls, arch, pretrained=True, n_out=None, loss_func=None, metri
                          'a model trained from scratch has none: use train_bn=True')
     n_out = getattr(dls, 'c', None) if n_out is None else whole_number('vision_learner: n_out', n_out, 1)
     if not n_out: raise ValueError('vision_learner: pass n_out, the number of outputs (the loaders have no `c`)')
-    model = arch(pretrained=pretrained)
-    if not (isinstance(model, nn.Sequential) and len(model) == 2):
-        raise TypeError(f'vision_learner: {getattr(arch, "__name__", arch)} must return nn.Sequential(body, head), '
-                        f'got {type(model).__name__}')
-    body = model[0]
+    model = vision_model(arch, n_out, pretrained, hidden, p, concat_pool)
     if pretrained and getattr(arch, 'stats', None) is not None: _check_normalize(dls, arch.stats, arch.__name__)
-    model = nn.Sequential(body, create_head(body_features(body), n_out, hidden, p, concat_pool))
     learn = Learner(dls, model, loss_func, metrics=metrics, splitter=transfer_splitter,
                     cbs=[BnFreeze(), *_listify(kwargs.pop('cbs', None))], **kwargs)
-    learn.train_bn = train_bn
+    learn.train_bn, learn.arch = train_bn, dict(arch=getattr(arch, '__name__', repr(arch)), n_out=n_out,
+                                                hidden=hidden, p=p, concat_pool=concat_pool)
     if pretrained: learn.freeze()
     return learn
 
