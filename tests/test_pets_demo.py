@@ -128,8 +128,9 @@ def test_demo_under_torchrun(small_pets, tmp_path):
     assert sorted(p.name for p in (tmp_path/'models').iterdir()) == ['last.pth', 'pets.pth']
 
 
-@pytest.mark.parametrize('arch, error', [('nope', "invalid choice: 'nope'"), ('conv_bn', "invalid choice: 'conv_bn'"),
-                                         ('resnet18', '--arch resnet18 has no pretrained weights: it needs --scratch')])
+@pytest.mark.parametrize('arch, error', [
+    ('nope', "invalid choice: 'nope'"), ('conv_bn', "invalid choice: 'conv_bn'"),
+    ('resnet_small', '--arch resnet_small has no pretrained weights: it needs --scratch')])
 @pytest.mark.long
 def test_demo_bad_arch(small_pets, tmp_path, arch, error):
     proc = run(*CONSOLE_SCRIPT, '--data', small_pets, '--arch', arch, '--out', tmp_path)
