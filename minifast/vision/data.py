@@ -205,7 +205,7 @@ class ImageDataLoaders(DataLoaders):
         if not items: raise ValueError('test_dl: no items')
         if with_labels and self.block is None: raise ValueError('test_dl: with_labels needs loaders from a DataBlock')
         xs, ys = self.block.encode(items, self.vocab, with_labels) if self.block else (items, None)
-        ds = ImageDataset(xs, ys, item_tfms, train=False, skip_bad=dl.ds.skip_bad if dl else False)
+        ds = ImageDataset(xs, ys, item_tfms, train=False)  # never skip_bad: each prediction is its item's
         bs = bs or getattr(dl, 'bs', 64)
         workers = dl.dl.num_workers if dl and len(items) > bs else 0  # one batch (predict's): no process to start
         return ImageLoader(ds, bs, batch_tfms=batch_tfms, device=getattr(dl, 'device', 'cpu'), num_workers=workers)
@@ -234,7 +234,9 @@ def _chain(name, fs):
     "A function applying each of `fs` (a function, a list of them, or None: none) in turn."
     fs = _list(fs)
     if not all(callable(f) for f in fs): raise TypeError(f'DataBlock: {name} must be a function or a list of them')
-    return lambda o: reduce(lambda x, f: f(x), fs, o)
+    def chain(o): return reduce(lambda x, f: f(x), fs, o)
+    chain.fs = fs  # what was given: `export` refuses a get_x
+    return chain
 
 def _step(step, where, f, *args):
     "`f(*args)`; a failure is raised as a `ValueError` saying that `step` failed on `where`, and why."
@@ -270,6 +272,10 @@ class DataBlock:
         if unlabelled:
             warnings.warn(f'DataBlock: {len(unlabelled)} of {len(items)} items have no label and are left out '
                           f'(first: {unlabelled[0]})')
+        if any(isinstance(y, str) and '/' in y for y in labels):
+            warnings.warn(f'DataBlock: labels look like paths (first: {next(y for y in labels if "/" in str(y))!r}); '
+                          "a RegexLabeller searches the whole path: label the name, e.g. "
+                          "using_attr(RegexLabeller(r'(.+)_\\d+.jpg$'), 'name')")
         return [o for o, y in zip(items, labels) if y is not None], [y for y in labels if y is not None]
 
     def encode(self, items, vocab, with_labels=True):

@@ -38,9 +38,12 @@ def export(self:Learner, fname='export.pkl'):
     "Save the weights, architecture, vocab and validation transforms to `learn.path/fname` for `load_learner`."
     arch = getattr(self, 'arch', None)
     if arch is None or _ARCHS.get(arch['arch']) is None:
-        what = 'a model not made by vision_learner' if arch is None else f'the architecture {arch["arch"]}'
-        raise TypeError(f'export: this learner has {what}, not one of minifast.vision.models, so load_learner could '
-                        'not rebuild it; save the weights with learn.save and rebuild the learner in code')
+        raise TypeError('export: this learner\'s model was not made by vision_learner from an architecture of '
+                        'minifast.vision.models, so load_learner could not rebuild it; save the weights with '
+                        'learn.save and rebuild the learner in code')
+    if getattr(getattr(getattr(self.dls, 'block', None), 'get_x', None), 'fs', None):
+        raise TypeError('export: the DataBlock has a get_x, which an export file cannot hold (it is code): '
+                        'give load_learner\'s predict what get_x returns, or save the weights with learn.save')
     item_tfms, batch_tfms = self.dls.valid_tfms()
     state = {'minifast_export': EXPORT_VERSION, 'model': cpu_copy(self.model.state_dict()), 'arch': dict(arch),
              'vocab': list(self.dls.vocab), 'item_tfms': [_tfm_spec(t) for t in item_tfms],
@@ -55,20 +58,30 @@ def _rebuilt(spec, fname):
         raise ValueError(f'{fname}: the transform {name!r} is not one of minifast.vision.augment (a newer minifast?)')
     return _TFMS[name](**args)
 
-def load_learner(fname, cpu=True):
-    "The learner `export` wrote to `fname`, ready to predict; the file is read as data, no code from it runs."
-    state = read_checkpoint(fname)
-    if state.get('minifast_export') != EXPORT_VERSION:
-        raise ValueError(f'{fname} is not a file of learn.export() (a checkpoint of learn.save? load it into a learner '
-                         'with learn.load)')
+def _model(state, fname):
+    "The model of export file `fname`'s `state`, its weights loaded."
     arch = dict(state['arch'])
     name = arch.pop('arch')
     if name not in _ARCHS: raise ValueError(f'{fname}: its architecture {name!r} is not one of minifast.vision.models')
     model = vision_model(_ARCHS[name], pretrained=False, **arch)
     try: model.load_state_dict(state['model'])
     except RuntimeError as e: raise ValueError(f'{fname}: its weights do not fit its architecture ({e})') from e
-    dls = ImageDataLoaders.for_inference(state['vocab'], [_rebuilt(s, fname) for s in state['item_tfms']],
-                                         [_rebuilt(s, fname) for s in state['batch_tfms']])
+    return model
+
+def _inference_dls(state, fname):
+    "Loaders holding the vocab and the validation transforms of export file `fname`'s `state`."
+    return ImageDataLoaders.for_inference(list(state['vocab']), [_rebuilt(s, fname) for s in state['item_tfms']],
+                                          [_rebuilt(s, fname) for s in state['batch_tfms']])
+
+def load_learner(fname, cpu=True):
+    "The learner `export` wrote to `fname`, ready to predict; the file is read as data, no code from it runs."
+    state = read_checkpoint(fname)
+    if state.get('minifast_export') != EXPORT_VERSION:
+        raise ValueError(f'{fname} is not a file of learn.export() (a checkpoint of learn.save? load it into a learner '
+                         'with learn.load)')
+    try: model, dls = _model(state, fname), _inference_dls(state, fname)
+    except (KeyError, TypeError, AttributeError) as e:  # a file of export's format, its contents not export's
+        raise ValueError(f'{fname} is not a well-formed export file ({type(e).__name__}: {e})') from e
     learn = Learner(dls, model, F.cross_entropy, path=Path(fname).parent, splitter=transfer_splitter)
     if cpu:
         learn.remove_cb(learn.device)

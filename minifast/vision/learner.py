@@ -18,6 +18,7 @@ from ..core import whole_number
 from ..checkpoint import ResumeCallback
 from ..learner import Callback, Learner, _listify
 from ..optim import group_values, param_groups
+from . import models
 from .augment import Normalize
 
 # %% ../../nbs/10_transfer.ipynb #b009122c
@@ -126,11 +127,12 @@ def vision_learner(dls, arch, pretrained=True, n_out=None, loss_func=None, metri
     n_out = getattr(dls, 'c', None) if n_out is None else whole_number('vision_learner: n_out', n_out, 1)
     if not n_out: raise ValueError('vision_learner: pass n_out, the number of outputs (the loaders have no `c`)')
     model = vision_model(arch, n_out, pretrained, hidden, p, concat_pool)
-    if pretrained and getattr(arch, 'stats', None) is not None: _check_normalize(dls, arch.stats, arch.__name__)
     learn = Learner(dls, model, loss_func, metrics=metrics, splitter=transfer_splitter,
                     cbs=[BnFreeze(), *_listify(kwargs.pop('cbs', None))], **kwargs)
-    learn.train_bn, learn.arch = train_bn, dict(arch=getattr(arch, '__name__', repr(arch)), n_out=n_out,
-                                                hidden=hidden, p=p, concat_pool=concat_pool)
+    if pretrained and getattr(arch, 'stats', None) is not None: _check_normalize(dls, arch.stats, arch.__name__)
+    name = getattr(arch, '__name__', None)  # export's recipe: only an architecture of minifast's, by its name
+    learn.train_bn, learn.arch = train_bn, dict(arch=name if getattr(models, str(name), None) is arch else None,
+                                                n_out=n_out, hidden=hidden, p=p, concat_pool=concat_pool)
     if pretrained: learn.freeze()
     return learn
 
