@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['default_device', 'tree_map', 'device_mover', 'to_device', 'detach', 'to_cpu', 'cpu_copy', 'find_bs', 'even_mults',
-           'get_rng_state', 'set_rng_state', 'whole_number', 'finite_number', 'positive_number', 'fraction', 'one_of',
-           'num_distrib', 'rank_distrib', 'distrib_barrier', 'print0', 'new_figure', 'show_figure', 'data_dir',
-           'keep_memory']
+           'get_rng_state', 'set_rng_state', 'whole_number', 'finite_number', 'positive_number', 'fraction', 'in_range',
+           'one_of', 'num_distrib', 'rank_distrib', 'distrib_barrier', 'print0', 'new_figure', 'show_figure',
+           'data_dir', 'keep_memory']
 
 # %% ../nbs/00_core.ipynb #b400e62d
 import ctypes, io, math, numbers, operator, os, random
@@ -116,6 +116,11 @@ def fraction(name, x):
     "`x`, or a clear error naming `name` if it is not a number between 0 and 1."
     if not (_real(x) and 0 <= x <= 1): raise ValueError(f'{name} must be between 0 and 1, got {x!r}')
     return x
+
+def in_range(name, x, lo=-math.inf, hi=math.inf, lo_open=False, hi_open=False):
+    "`x`, or a clear error naming `name` and the interval unless `lo <= x <= hi` (`<` at an open end)."
+    if _real(x) and (x > lo if lo_open else x >= lo) and (x < hi if hi_open else x <= hi): return x
+    raise ValueError(f'{name} must be in {"(" if lo_open else "["}{lo}, {hi}{")" if hi_open else "]"}, got {x!r}')
 
 def one_of(name, value, choices):
     "`value`, or a clear error naming `name` and the choices if it is not one of `choices`."

@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
+from ..core import in_range, one_of
 from .core import ImageError, to_rgb
 
 # %% ../../nbs/08a_augment.ipynb #9e8373d4
@@ -33,15 +34,6 @@ class Transform:
         return f'{type(self).__name__}({", ".join(shown)})'
     def __eq__(self, other): return type(self) is type(other) and self.args == other.args
     def __hash__(self): return hash((type(self), tuple(self.args.items())))
-
-def _check(who, name, v, lo=-math.inf, hi=math.inf, lo_open=False, hi_open=False):
-    "Fail with a message naming `name` unless `lo <= v <= hi` (`<` where the end is open)."
-    if (v > lo if lo_open else v >= lo) and (v < hi if hi_open else v <= hi): return
-    raise ValueError(f'{who}: {name} must be in {"(" if lo_open else "["}{lo}, {hi}{")" if hi_open else "]"}, got {v}')
-
-def _check_in(who, name, v, choices):
-    "Fail with a message naming `name` unless `v` is one of `choices`."
-    if v not in choices: raise ValueError(f'{who}: {name} must be one of {choices}, got {v!r}')
 
 PAD_MODES = ('reflection', 'zeros', 'border')
 
@@ -104,8 +96,8 @@ def pad_resize(im, box, size, pad_mode='reflection'):
 class Resize(Transform):
     "Sizing transform, fastai's: crop (at random for training), pad or squish to the aspect of `size`, resize to it."
     def __init__(self, size, method='crop', pad_mode='reflection'):
-        _check_in('Resize', 'method', method, ('crop', 'pad', 'squish'))
-        _check_in('Resize', 'pad_mode', pad_mode, PAD_MODES)
+        one_of('Resize: method', method, ('crop', 'pad', 'squish'))
+        one_of('Resize: pad_mode', pad_mode, PAD_MODES)
         self.args = dict(size=_plain(size), method=method, pad_mode=pad_mode)
         self.size, self.wh, self.method, self.pad_mode = size, _size2(size), method, pad_mode
 
@@ -138,7 +130,7 @@ def random_box(w, h, min_scale, ratio, u, tries=10):
 class RandomResizedCrop(Transform):
     "Sizing transform: for training a random crop of `min_scale` to all of the area, resized to `size`; else `Resize`."
     def __init__(self, size, min_scale=0.35, ratio=(3/4, 4/3)):
-        _check('RandomResizedCrop', 'min_scale', min_scale, 0, 1, lo_open=True)
+        in_range('RandomResizedCrop: min_scale', min_scale, 0, 1, lo_open=True)
         self.args = dict(size=_plain(size), min_scale=min_scale, ratio=_plain(ratio))
         self.size, self.wh, self.min_scale, self.ratio = size, _size2(size), min_scale, ratio
 
@@ -250,11 +242,11 @@ class SpatialAug(Transform):
                  min_zoom=1., max_zoom=1.1, max_warp=0.2, p_affine=0.75, mode='bilinear', pad_mode='reflection',
                  align_corners=True):
         who = 'aug_transforms'
-        _check(who, 'min_scale', min_scale, 0, 1, lo_open=True); _check(who, 'max_rotate', max_rotate, 0)
-        _check(who, 'min_zoom', min_zoom, 0, lo_open=True); _check(who, 'max_zoom', max_zoom, 1)
+        in_range(f'{who}: min_scale', min_scale, 0, 1, lo_open=True); in_range(f'{who}: max_rotate', max_rotate, 0)
+        in_range(f'{who}: min_zoom', min_zoom, 0, lo_open=True); in_range(f'{who}: max_zoom', max_zoom, 1)
         if max_zoom < min_zoom: raise ValueError(f'{who}: max_zoom must be >= min_zoom {min_zoom}, got {max_zoom}')
-        _check(who, 'max_warp', max_warp, 0, 1, hi_open=True); _check(who, 'p_affine', p_affine, 0, 1)
-        _check_in(who, 'mode', mode, _MODES); _check_in(who, 'pad_mode', pad_mode, PAD_MODES)
+        in_range(f'{who}: max_warp', max_warp, 0, 1, hi_open=True); in_range(f'{who}: p_affine', p_affine, 0, 1)
+        one_of(f'{who}: mode', mode, _MODES); one_of(f'{who}: pad_mode', pad_mode, PAD_MODES)
         if not 0 < ratio[0] <= ratio[1]: raise ValueError(f'SpatialAug: ratio must be (lo, hi), 0 < lo <= hi: {ratio}')
         self.args = dict(size=_plain(size), min_scale=min_scale, ratio=_plain(ratio), do_flip=do_flip,
                          flip_vert=flip_vert, max_rotate=max_rotate, min_zoom=min_zoom, max_zoom=max_zoom,
@@ -309,7 +301,7 @@ def sample(x, ms, size, mode='bilinear', pad_mode='reflection'):
 class Lighting(Transform):
     "fastai's Brightness and Contrast: for training, in logit space, each with probability `p` per image (its seed)."
     def __init__(self, max_lighting=0.2, p=0.75):
-        _check('Lighting', 'max_lighting', max_lighting, 0, 1, hi_open=True); _check('Lighting', 'p', p, 0, 1)
+        in_range('Lighting: max_lighting', max_lighting, 0, 1, hi_open=True); in_range('Lighting: p', p, 0, 1)
         self.args, self.max_lighting, self.p = dict(max_lighting=max_lighting, p=p), max_lighting, p
     def __call__(self, x, train, seeds):
         if not train or not self.max_lighting: return x
@@ -322,9 +314,9 @@ def aug_transforms(mult=1.0, do_flip=True, flip_vert=False, max_rotate=10., min_
                    max_warp=0.2, p_affine=0.75, p_lighting=0.75, xtra_tfms=None, size=None, mode='bilinear',
                    pad_mode='reflection', align_corners=True, batch=False, min_scale=1.):
     "fastai's augmentation as batch transforms: a `SpatialAug` and a `Lighting` (and `xtra_tfms`); see `presize`."
-    _check('aug_transforms', 'mult', mult, 0)
-    _check('aug_transforms', 'max_lighting', max_lighting * mult, 0, 1, hi_open=True)
-    _check('aug_transforms', 'p_lighting', p_lighting, 0, 1)
+    in_range('aug_transforms: mult', mult, 0)
+    in_range('aug_transforms: max_lighting', max_lighting * mult, 0, 1, hi_open=True)
+    in_range('aug_transforms: p_lighting', p_lighting, 0, 1)
     if batch: raise ValueError('aug_transforms: batch=True (one draw for a whole batch) is not supported: every item '
                                'draws its own augmentation, so that it does not depend on its batch')
     spatial = SpatialAug(size, min_scale, (1., 1.), do_flip, flip_vert, max_rotate * mult, min_zoom, max_zoom,
