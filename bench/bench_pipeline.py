@@ -2,8 +2,10 @@
 
 presize: fastai's code through minifast, `item_tfms=Resize(460), batch_tfms=[*aug_transforms(size=224, min_scale=0.75),
 Normalize.from_stats(*imagenet_stats)]`; `presize` fuses the Resize crop, flip, rotation, zoom, warp and the random crop
-into one perspective matrix per item, applied by one PIL transform on a draft-mode decode; uint8 collation, then float
-conversion, fastai's lighting (logit space) and normalisation per batch.
+into one perspective matrix per item, applied by one OpenCV warp on a draft-mode decode; uint8 collation, then float
+conversion, fastai's lighting (logit space) and normalisation per batch. Each worker keeps the photos it decoded
+(`cache_mb`, 1 GB per loader by default; the sample's training photos take 423 MB), so after the warm-up epoch it skips
+their JPEG decode. "presize, nothing kept" is the same with `cache_mb=0`: every photo decoded every epoch.
 rrc: minifast's RandomResizedCrop(224, min_scale=0.35) + FlipItem in one PIL resize per item (draft-mode decode sized
 for the crop), then colour jitter and normalisation per batch: the cheaper augmentation minifast had before presize.
 fastai-like (what `Resize(460)` + `aug_transforms(size=224, min_scale=0.75)` do, built from the same libraries, no
@@ -12,10 +14,10 @@ fastai): full PIL decode, a random square crop resized to 460x460 per item, uint
 (lighter than fastai itself: no warp, additive lighting, one grid_sample where fastai runs two when min_scale < 1).
 
 All read the same Oxford-IIIT Pets training images through torch DataLoaders with the same batch size and number of
-workers; rounds rotate which goes first. Reported: images per second, the ratios presize/fastai-like and presize/rrc
-(medians of paired rounds). With --model, also the training step time of EfficientNet-Lite0 (body frozen, BatchNorm
-statistics kept, as in the demo's first phase) against the time each loader adds when it feeds that step: does data
-loading keep up?
+workers; rounds rotate which goes first; a warm-up epoch first. Reported: images per second, the ratios
+presize/fastai-like, presize/rrc and presize-nothing-kept/fastai-like (medians of paired rounds). With --model, also
+the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept, as in the demo's first phase)
+against the time each loader adds when it feeds that step: does data loading keep up?
 
     python bench/bench_pipeline.py [--rounds 5] [--workers N] [--model]
     python bench/bench_pipeline.py --quick      # a smoke run
@@ -30,23 +32,23 @@ from torch.utils.data import DataLoader, Dataset
 
 from minifast.all import (ColorJitter, DataBlock, FlipItem, Normalize, RandomResizedCrop, RandomSplitter, RegexLabeller,
                           Resize, aug_transforms, data_dir, default_workers, get_image_files, imagenet_stats,
-                          keep_memory, presize)
+                          keep_memory, presize, using_attr)
 
-LABEL = RegexLabeller(r'^(.+)_\d+\.jpg$')
+LABEL = using_attr(RegexLabeller(r'^(.+)_\d+\.jpg$'), 'name')
 
 
-def minifast_loader(files, bs, workers, item_tfms, batch_tfms):
+def minifast_loader(files, bs, workers, item_tfms, batch_tfms, cache_mb=1024):
     "The training loader of a DataBlock over `files` with these transforms, `aug_transforms` fused by `presize`."
     item_tfms, batch_tfms = presize(item_tfms, batch_tfms)  # what DataBlock.dataloaders does; a no-op if done twice
     block = DataBlock(get_items=lambda _: files, get_y=LABEL, splitter=RandomSplitter(0.2, seed=42),
                       item_tfms=item_tfms, batch_tfms=batch_tfms)
-    return block.dataloaders(None, bs=bs, num_workers=workers, device='cpu').train
+    return block.dataloaders(None, bs=bs, num_workers=workers, device='cpu', cache_mb=cache_mb).train
 
 
-def presize_loader(files, bs, workers):
+def presize_loader(files, bs, workers, cache_mb=1024):
     "fastai's program: Resize(460) and aug_transforms(size=224, min_scale=0.75), through minifast."
     return minifast_loader(files, bs, workers, Resize(460),
-                           [*aug_transforms(size=224, min_scale=0.75), Normalize.from_stats(*imagenet_stats)])
+                           [*aug_transforms(size=224, min_scale=0.75), Normalize.from_stats(*imagenet_stats)], cache_mb)
 
 
 def rrc_loader(files, bs, workers):
@@ -134,7 +136,8 @@ def main():
     if args.quick: args.rounds, files = 1, files[:80]
     ours = presize_loader(files, args.bs, args.workers)
     theirs = FastaiLikeLoader(ours.ds.items, ours.ds.labels, args.bs, args.workers)
-    loaders = {'presize': ours, 'rrc': rrc_loader(files, args.bs, args.workers), 'fastai-like': theirs}
+    loaders = {'presize': ours, 'presize, nothing kept': presize_loader(files, args.bs, args.workers, cache_mb=0),
+               'rrc': rrc_loader(files, args.bs, args.workers), 'fastai-like': theirs}
     assert loaders['rrc'].ds.items == ours.ds.items  # the same training images
     for dl in loaders.values(): epoch_time(dl)  # warm up: worker start, file cache
     times = {k: [] for k in loaders}
@@ -144,10 +147,11 @@ def main():
             secs, n = epoch_time(loaders[k])
             times[k].append(secs / n)
     rate = {k: 1 / statistics.median(v) for k, v in times.items()}
-    def ratio(other): return statistics.median(o / p for p, o in zip(times['presize'], times[other]))
+    def ratio(other, ours='presize'): return statistics.median(o / p for p, o in zip(times[ours], times[other]))
     print(f'{len(ours.ds)} Pets training images -> 224x224 training batches of {args.bs}, {args.workers} workers, '
           f'{args.rounds} rounds: ' + ', '.join(f'{k} {v:.0f} images/s' for k, v in rate.items()) +
-          f'; presize/fastai-like: median {ratio("fastai-like"):.2f}x, presize/rrc: median {ratio("rrc"):.2f}x')
+          f'; presize/fastai-like: median {ratio("fastai-like"):.2f}x, presize/rrc: median {ratio("rrc"):.2f}x'
+          f', presize without kept photos/fastai-like: median {ratio("fastai-like", "presize, nothing kept"):.2f}x')
     if args.model:
         torch.manual_seed(0)
         step = frozen_step(args.bs)

@@ -4,12 +4,15 @@
 
 # %% auto #0
 __all__ = ['PAD_MODES', 'imagenet_stats', 'SIZING_TFMS', 'Transform', 'centre_box', 'crop_resize', 'pad_image', 'pad_resize',
-           'Resize', 'random_box', 'RandomResizedCrop', 'FlipItem', 'item_uniforms', 'Normalize', 'ColorJitter',
-           'box_matrix', 'apply_matrix', 'homography', 'affine_matrix', 'warp_matrix', 'SpatialAug', 'sample',
-           'Lighting', 'aug_transforms', 'perspective', 'PresizedAug', 'presize']
+           'Resize', 'random_box', 'RandomResizedCrop', 'FlipItem', 'DecodedPhotos', 'decode', 'keeping',
+           'item_uniforms', 'Normalize', 'ColorJitter', 'box_matrix', 'apply_matrix', 'homography', 'affine_matrix',
+           'warp_matrix', 'SpatialAug', 'sample', 'Lighting', 'aug_transforms', 'warp', 'perspective', 'PresizedAug',
+           'presize']
 
 # %% ../../nbs/08a_augment.ipynb #4fa5db2e
-import inspect, math
+import contextlib, contextvars, inspect, math, os
+
+import cv2
 
 import numpy as np
 import torch
@@ -61,7 +64,7 @@ def crop_resize(im, box, size, fn=None, resample=Image.BILINEAR):
             im.draft('RGB', (math.ceil(w * size[0] / bw), math.ceil(h * size[1] / bh)))
         sx, sy = im.size[0] / w, im.size[1] / h
         box = (max(0., box[0] * sx), max(0., box[1] * sy), min(im.size[0], box[2] * sx), min(im.size[1], box[3] * sy))
-        return to_rgb(im).resize(size, resample, box=box, reducing_gap=3.0)
+        return decode(im).resize(size, resample, box=box, reducing_gap=3.0)
     except (OSError, ValueError, SyntaxError) as e: raise ImageError(f'{fn}: cannot decode this image ({e})') from e
 
 def pad_image(im, box, pads, pad_mode='reflection'):
@@ -148,6 +151,38 @@ class FlipItem(Transform):
     def __init__(self, p=0.5): self.args, self.p = dict(p=p), p
     def __call__(self, im, rng, train):
         return im.transpose(Image.FLIP_LEFT_RIGHT) if train and rng.random() < self.p else im
+
+# %% ../../nbs/08a_augment.ipynb #0d3c0a12
+class DecodedPhotos:
+    "Photos decoded from files, by file, date and decoded size, kept up to `max_mb`: a later epoch skips their decode."
+    def __init__(self, max_mb): self.max_bytes, self.nbytes, self.kept = int(max_mb * 2**20), 0, {}
+    def __len__(self): return len(self.kept)
+
+    def decode(self, im):
+        "The lazy `im` (after any draft) decoded as RGB: the one kept, or decoded now and kept while there is room."
+        fn = getattr(im, 'filename', '')
+        if not fn or not self.max_bytes: return to_rgb(im)
+        key = (fn, os.stat(fn).st_mtime_ns, im.size, im.mode)
+        if (kept := self.kept.get(key)) is not None: return kept
+        out = to_rgb(im)
+        out.load()  # and PIL closes the file
+        if self.nbytes + (n := out.width * out.height * len(out.getbands())) <= self.max_bytes:
+            self.kept[key], self.nbytes = out, self.nbytes + n
+        return out
+
+_photos = contextvars.ContextVar('photos', default=None)
+
+def decode(im):
+    "The lazy `im` decoded as RGB, through the `DecodedPhotos` that `keeping` put in use, if any."
+    photos = _photos.get()
+    return to_rgb(im) if photos is None else photos.decode(im)
+
+@contextlib.contextmanager
+def keeping(photos):
+    "Decode through `photos` (a `DecodedPhotos`) inside the block."
+    token = _photos.set(photos)
+    try: yield
+    finally: _photos.reset(token)
 
 # %% ../../nbs/08a_augment.ipynb #ea406361
 imagenet_stats = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
@@ -348,17 +383,17 @@ def _inside(box, size, eps=1e-6):
     "Whether `box` lies inside an image of `size` `(w, h)`."
     return box[0] >= -eps and box[1] >= -eps and box[2] <= size[0] + eps and box[3] <= size[1] + eps
 
-def _reach(im, m, size, pad_mode):
-    "`im` cut to what `m` samples of it and padded where it samples past its edges, and `m` for that image."
-    q = apply_matrix(m, _corners(size))
-    (x0, y0), (x1, y1) = (np.floor(q.min(0)) - 1).astype(int), (np.ceil(q.max(0)) + 1).astype(int)
-    if _inside((x0, y0, x1, y1), im.size): return im, m
-    (w, h), (cx0, cy0) = im.size, (min(max(x0, 0), im.size[0] - 1), min(max(y0, 0), im.size[1] - 1))
-    cx1, cy1 = max(min(x1, w), cx0 + 1), max(min(y1, h), cy0 + 1)
-    most = max(cx1 - cx0, cy1 - cy0)  # one mirror's worth
-    pads = [min(most, max(0, p)) for p in (cx0 - x0, cy0 - y0, x1 - cx1, y1 - cy1)]
-    shift = np.array([[1, 0, pads[0] - cx0], [0, 1, pads[1] - cy0], [0, 0, 1.]])
-    return pad_image(im, (cx0, cy0, cx1, cy1), pads, pad_mode), shift @ m
+_CV_MODES = {'bilinear': cv2.INTER_LINEAR, 'nearest': cv2.INTER_NEAREST, 'bicubic': cv2.INTER_CUBIC}
+_CV_BORDERS = {'reflection': cv2.BORDER_REFLECT, 'zeros': cv2.BORDER_CONSTANT, 'border': cv2.BORDER_REPLICATE}
+cv2.setNumThreads(1)  # before any warp: see above
+_HALF = np.array([[1, 0, .5], [0, 1, .5], [0, 0, 1.]])  # from pixel indices to their centres
+
+def warp(im, m, size, pad_mode='reflection', mode='bilinear'):
+    "The decoded `im` through `m` (output pixel to photo pixel, in PIL's coordinates) at `size`, by OpenCV."
+    cv_m = np.linalg.inv(_HALF) @ m @ _HALF  # OpenCV puts pixel centres at whole numbers, PIL at halves
+    out = cv2.warpPerspective(np.asarray(im), cv_m, size, flags=_CV_MODES[mode] | cv2.WARP_INVERSE_MAP,
+                              borderMode=_CV_BORDERS[pad_mode])
+    return Image.fromarray(out)
 
 def _decoded(im, m, size, fn):
     "The lazy `im` decoded at the draft scale `m` needs (then reduced by whole steps), and `m` for its pixels."
@@ -366,7 +401,7 @@ def _decoded(im, m, size, fn):
     scale = _least_scale(m, size)
     try:
         if im.format == 'JPEG' and scale >= 2: im.draft('RGB', (math.ceil(w / scale), math.ceil(h / scale)))
-        im = to_rgb(im)
+        im = decode(im)
         if (f := int(scale * min(im.size[0] / w, im.size[1] / h))) >= 2: im = im.reduce(f)
     except (OSError, ValueError, SyntaxError) as e: raise ImageError(f'{fn}: cannot decode this image ({e})') from e
     return im, np.diag([im.size[0] / w, im.size[1] / h, 1.]) @ m
@@ -379,9 +414,7 @@ def perspective(im, m, size, pad_mode='reflection', mode='bilinear'):
         else: out = pad_resize(im, box, size, pad_mode)
         if flips[0]: out = out.transpose(Image.FLIP_LEFT_RIGHT)
         return out.transpose(Image.FLIP_TOP_BOTTOM) if flips[1] else out
-    im, m = _decoded(im, m, size, getattr(im, 'filename', ''))
-    im, m = _reach(im, m, size, pad_mode)
-    return im.transform(size, Image.PERSPECTIVE, tuple((m / m[2, 2]).ravel()[:8]), _RESAMPLE[mode])
+    return warp(*_decoded(im, m, size, getattr(im, 'filename', '')), size, pad_mode, mode)
 
 # %% ../../nbs/08a_augment.ipynb #93f242c0
 def _spec(t):

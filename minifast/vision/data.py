@@ -18,10 +18,10 @@ from fastcore.basics import patch
 from PIL import Image
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..core import default_device, device_mover, new_figure, show_figure
+from ..core import default_device, device_mover, in_range, new_figure, show_figure
 from ..data import DataLoaders
 from .core import ImageError, PILImage, RandomSplitter, get_image_files, open_image, to_rgb
-from .augment import SIZING_TFMS, presize
+from .augment import SIZING_TFMS, DecodedPhotos, keeping, presize
 
 # %% ../../nbs/08b_vision_data.ipynb #4461a6fb
 def image_to_tensor(im):
@@ -35,7 +35,7 @@ class ImageDataset(Dataset):
     def __init__(self, items, labels, item_tfms, train, skip_bad=False):
         check_item_tfms(item_tfms)
         self.items, self.labels, self.item_tfms = list(items), labels, list(item_tfms)
-        self.train, self.skip_bad = train, skip_bad
+        self.train, self.skip_bad, self.photos = train, skip_bad, DecodedPhotos(0)
     def __len__(self): return len(self.items)
     def _label(self, i): return () if self.labels is None else (self.labels[i],)
 
@@ -45,9 +45,10 @@ class ImageDataset(Dataset):
         i, seed = i_seed
         rng, fn = random.Random(seed), self.items[i]
         try:
-            im = open_image(fn)
-            for tfm in self.item_tfms: im = tfm(im, rng, self.train)
-            x = image_to_tensor(im)
+            with keeping(self.photos):
+                im = open_image(fn)
+                for tfm in self.item_tfms: im = tfm(im, rng, self.train)
+                x = image_to_tensor(im)
         except (ImageError, OSError) as e:
             e = e if isinstance(e, ImageError) else ImageError(f'{fn}: cannot decode this image ({e})')
             if not self.skip_bad:
@@ -103,9 +104,12 @@ def default_workers():
 
 class ImageLoader:
     "Batches of `ds` from torch's `DataLoader`, moved to `device`, made float in [0, 1], passed through `batch_tfms`."
-    def __init__(self, ds, bs=64, shuffle=False, drop_last=False, batch_tfms=(), device='cpu', num_workers=None):
+    def __init__(self, ds, bs=64, shuffle=False, drop_last=False, batch_tfms=(), device='cpu', num_workers=None,
+                 cache_mb=1024):
         if bs < 1: raise ValueError(f'bs must be at least 1, got {bs}')
+        in_range('ImageLoader: cache_mb', cache_mb, 0)
         num_workers = default_workers() if num_workers is None else num_workers
+        if isinstance(ds, ImageDataset): ds.photos = DecodedPhotos(cache_mb / max(1, num_workers))  # each its share
         self.ds, self.bs, self.batch_tfms, self.device = ds, bs, list(batch_tfms), torch.device(device)
         sampler = SeededSampler(len(ds), shuffle, augment=getattr(ds, 'train', shuffle))  # training: new seeds
         collate = getattr(ds, 'collate', collate_images)  # an `ImageDataset`'s names items of different sizes
@@ -208,7 +212,8 @@ class ImageDataLoaders(DataLoaders):
         ds = ImageDataset(xs, ys, item_tfms, train=False)  # never skip_bad: each prediction is its item's
         bs = bs or getattr(dl, 'bs', 64)
         workers = dl.dl.num_workers if dl and len(items) > bs else 0  # one batch (predict's): no process to start
-        return ImageLoader(ds, bs, batch_tfms=batch_tfms, device=getattr(dl, 'device', 'cpu'), num_workers=workers)
+        return ImageLoader(ds, bs, batch_tfms=batch_tfms, device=getattr(dl, 'device', 'cpu'), num_workers=workers,
+                           cache_mb=0)  # each photo is seen once
 
 # %% ../../nbs/08b_vision_data.ipynb #1d8f7f59
 class ImageBlock:
@@ -289,7 +294,8 @@ class DataBlock:
                                  f'({len(vocab)} labels, from {vocab[0]!r})')
         return xs, [ids[y] for y in labels]
 
-    def dataloaders(self, source, bs=64, shuffle=True, num_workers=None, device=None, skip_bad=False, path='.'):
+    def dataloaders(self, source, bs=64, shuffle=True, num_workers=None, device=None, skip_bad=False, path='.',
+                    cache_mb=1024):
         "`ImageDataLoaders` over the items of `source`; `device` defaults to the best available; `path` for a learner."
         items, labels = self.labelled(source)
         if not items: raise ValueError(f'DataBlock: no labelled items in {source}')
@@ -302,7 +308,7 @@ class DataBlock:
         def loader(idx, train):
             ds = ImageDataset([xs[i] for i in idx], [ys[i] for i in idx], item_tfms, train, skip_bad)
             return ImageLoader(ds, bs, shuffle=shuffle and train, drop_last=train and len(idx) > bs,
-                               batch_tfms=batch_tfms, device=device, num_workers=num_workers)
+                               batch_tfms=batch_tfms, device=device, num_workers=num_workers, cache_mb=cache_mb)
         return ImageDataLoaders(loader(train_idx, True), loader(valid_idx, False) if len(valid_idx) else None, vocab,
                                 path, block=self)
 
