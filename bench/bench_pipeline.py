@@ -15,7 +15,7 @@ fastai): full PIL decode, a random square crop resized to 460x460 per item, uint
 
 All read the same Oxford-IIIT Pets training images through torch DataLoaders with the same batch size and number of
 workers; rounds rotate which goes first; a warm-up epoch first. Reported: images per second, the ratios
-presize/fastai-like, presize/rrc and presize-nothing-kept/fastai-like (medians of paired rounds). With --model, also
+presize/fastai-like, presize/rrc and (presize, nothing kept)/fastai-like (medians of paired rounds). With --model, also
 the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept, as in the demo's first phase)
 against the time each loader adds when it feeds that step: does data loading keep up?
 
@@ -151,7 +151,7 @@ def main():
     print(f'{len(ours.ds)} Pets training images -> 224x224 training batches of {args.bs}, {args.workers} workers, '
           f'{args.rounds} rounds: ' + ', '.join(f'{k} {v:.0f} images/s' for k, v in rate.items()) +
           f'; presize/fastai-like: median {ratio("fastai-like"):.2f}x, presize/rrc: median {ratio("rrc"):.2f}x'
-          f', presize without kept photos/fastai-like: median {ratio("fastai-like", "presize, nothing kept"):.2f}x')
+          f', presize, nothing kept/fastai-like: median {ratio("fastai-like", "presize, nothing kept"):.2f}x')
     if args.model:
         torch.manual_seed(0)
         step = frozen_step(args.bs)

@@ -166,7 +166,7 @@ class DecodedPhotos:
         if (kept := self.kept.get(key)) is not None: return kept
         out = to_rgb(im)
         out.load()  # and PIL closes the file
-        if self.nbytes + (n := out.width * out.height * len(out.getbands())) <= self.max_bytes:
+        if self.nbytes + (n := out.width * out.height * 3) <= self.max_bytes:  # RGB: 3 bytes a pixel
             self.kept[key], self.nbytes = out, self.nbytes + n
         return out
 
