@@ -17,7 +17,8 @@ All read the same Oxford-IIIT Pets training images through torch DataLoaders wit
 workers; rounds rotate which goes first; a warm-up epoch first. Reported: images per second, the ratios
 presize/fastai-like, presize/rrc and (presize, nothing kept)/fastai-like (medians of paired rounds). With --model, also
 the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept, as in the demo's first phase)
-against the time each loader adds when it feeds that step: does data loading keep up?
+against the time each loader adds when it feeds that step (each fed epoch between two in-memory measurements of the
+step, compared with their mean): does data loading keep up?
 
     python bench/bench_pipeline.py [--rounds 5] [--workers N] [--model]
     python bench/bench_pipeline.py --quick      # a smoke run
@@ -157,17 +158,19 @@ def main():
         step = frozen_step(args.bs)
         xb, yb = next(iter(ours))
         for _ in range(3): step(xb, yb)
-        n_steps = len(ours)
-        start = time.perf_counter()
-        for _ in range(n_steps): step(xb, yb)
-        step_time = (time.perf_counter() - start) / n_steps
-        print(f'EfficientNet-Lite0 frozen-body step, batch {args.bs}, data in memory: {step_time:.3f} s')
+        def in_memory(n=8):
+            "Seconds per step on the batch already in memory, over `n` steps."
+            start = time.perf_counter()
+            for _ in range(n): step(xb, yb)
+            return (time.perf_counter() - start) / n
+        print(f'EfficientNet-Lite0 frozen-body step, batch {args.bs}; each loader\'s epoch between two in-memory '
+              'measurements, its overhead against their mean (the step\'s own time drifts on a shared machine)')
         for k, dl in loaders.items():
+            before = in_memory()
             secs, n = epoch_time(dl, step)
-            per_batch = secs / len(dl)
-            print(f'  fed by {k}: {per_batch:.3f} s per batch, '
+            step_time, per_batch = (before + in_memory()) / 2, secs / len(dl)
+            print(f'  fed by {k}: {per_batch:.3f} s per batch, in memory {step_time:.3f} s: '
                   f'loading adds {100 * (per_batch / step_time - 1):+.0f}% to the step')
-
 
 if __name__ == '__main__':
     main()
