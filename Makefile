@@ -25,9 +25,11 @@ demo: $(DEV)/.ready
 
 test: test-dev test-user
 
+# Each pytest test runs once: here those that need the development tools (nbdev) and the long ones; all others in the
+# user's environment (test-user), which is what `pip install minifast` gives. The notebooks run here, on fastcore 1.
 test-dev: lint
 	$(DEV)/bin/nbdev_test
-	$(DEV)/bin/pytest -q -m "not user_env" tests
+	$(DEV)/bin/pytest -q -m "nbdev or long" tests
 
 # Lines of at most 120 characters and pyflakes' checks (ruff.toml), on the library, on every notebook's code, and on
 # tests/, tools/ and bench/.
@@ -40,9 +42,9 @@ outputs: $(DEV)/.ready
 	$(DEV)/bin/nbdev_clean
 
 # What `pip install minifast` gives a user: no nbdev, and the newest fastcore, fastprogress and friends (and a Jupyter
-# kernel, as a notebook user has, for tests/test_notebook_kernel.py). It runs every test but the `long` ones (processes
-# killed and resumed, the demo's command line run many times: about 3 minutes), which test-dev has run, to keep CI short;
-# one whole demo run stays here.
+# kernel, as a notebook user has, for tests/test_notebook_kernel.py). It runs every test but the `nbdev` and `long` ones
+# (processes killed and resumed, the demo's command line run many times: about 3 minutes), which test-dev runs, to keep
+# CI short; one whole demo run stays here.
 $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	test -x $(USER_ENV)/bin/python || $(PYTHON) -m venv $(USER_ENV)
 	$(USER_ENV)/bin/pip install --quiet '$(TORCH)'
