@@ -18,9 +18,9 @@ workers; rounds rotate which goes first; a warm-up epoch first. Reported: images
 presize/fastai-like, presize/rrc and (presize, nothing kept)/fastai-like (medians of paired rounds). With --model, also
 the training step time of EfficientNet-Lite0 (body frozen, BatchNorm statistics kept, as in the demo's first phase)
 against the time each loader adds when it feeds that step (each fed epoch between two in-memory measurements of the
-step, compared with their mean): does data loading keep up?
+step, compared with their mean; the median of --model-rounds rounds): does data loading keep up?
 
-    python bench/bench_pipeline.py [--rounds 5] [--workers N] [--model]
+    python bench/bench_pipeline.py [--rounds 5] [--workers N] [--model [--model-rounds 3]]
     python bench/bench_pipeline.py --quick      # a smoke run
 """
 import argparse, math, random, statistics, time
@@ -130,11 +130,12 @@ def main():
     parser.add_argument('--workers', type=int, default=default_workers())
     parser.add_argument('--model', action='store_true',
                         help='also compare the loaders with a frozen-body training step')
+    parser.add_argument('--model-rounds', type=int, default=3, help='rounds of the --model comparison')
     parser.add_argument('--quick', action='store_true', help='a smoke run: 64 images, one round')
     args = parser.parse_args()
     keep_memory()  # as the demo does
     files = get_image_files(data_dir()/'oxford-pets-sample'/'images')
-    if args.quick: args.rounds, files = 1, files[:80]
+    if args.quick: args.rounds, args.model_rounds, files = 1, 1, files[:80]
     ours = presize_loader(files, args.bs, args.workers)
     theirs = FastaiLikeLoader(ours.ds.items, ours.ds.labels, args.bs, args.workers)
     loaders = {'presize': ours, 'presize, nothing kept': presize_loader(files, args.bs, args.workers, cache_mb=0),
@@ -164,13 +165,17 @@ def main():
             for _ in range(n): step(xb, yb)
             return (time.perf_counter() - start) / n
         print(f'EfficientNet-Lite0 frozen-body step, batch {args.bs}; each loader\'s epoch between two in-memory '
-              'measurements, its overhead against their mean (the step\'s own time drifts on a shared machine)')
-        for k, dl in loaders.items():
-            before = in_memory()
-            secs, n = epoch_time(dl, step)
-            step_time, per_batch = (before + in_memory()) / 2, secs / len(dl)
-            print(f'  fed by {k}: {per_batch:.3f} s per batch, in memory {step_time:.3f} s: '
-                  f'loading adds {100 * (per_batch / step_time - 1):+.0f}% to the step')
+              'measurements, its overhead against their mean (the step\'s own time drifts on a shared machine); '
+              f'{args.model_rounds} rounds, the median')
+        overheads = {k: [] for k in loaders}
+        for r in range(args.model_rounds):
+            for k in names[r % len(names):] + names[:r % len(names)]:
+                before = in_memory()
+                secs, n = epoch_time(loaders[k], step)
+                overheads[k].append(secs / len(loaders[k]) / ((before + in_memory()) / 2) - 1)
+        for k, v in overheads.items():
+            print(f'  fed by {k}: loading adds {100 * statistics.median(v):+.0f}% to the step '
+                  f'(rounds: {", ".join(f"{100 * o:+.0f}%" for o in v)})')
 
 if __name__ == '__main__':
     main()

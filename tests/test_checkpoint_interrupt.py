@@ -3,7 +3,7 @@ readable, the interrupted write removes its temporary file, the learner trains a
 temporary file that a killed write (which cannot clean up) left."""
 import json, signal, subprocess, sys, time
 
-from conftest import child_env
+from conftest import interruptible
 
 CHILD = r'''
 import json, sys
@@ -46,8 +46,8 @@ print(json.dumps(dict(interrupted=interrupted, position=[ckpt['position']['epoch
 
 
 def test_sigint_while_writing_checkpoints(tmp_path):
-    child = subprocess.Popen([sys.executable, '-c', CHILD, tmp_path], cwd=tmp_path, env=child_env(),
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = interruptible([sys.executable, '-c', CHILD, tmp_path], cwd=tmp_path, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == 'READY'
         time.sleep(0.05)

@@ -1,7 +1,7 @@
 "A real Ctrl-C (SIGINT) in the middle of a fit: after_fit runs, the learner is left consistent and trains again."
 import json, signal, subprocess, sys
 
-from conftest import child_env
+from conftest import interruptible
 
 CHILD = r'''
 import json, time
@@ -31,8 +31,7 @@ print(json.dumps(state), flush=True)
 
 
 def test_sigint_mid_fit(tmp_path):
-    child = subprocess.Popen([sys.executable, '-c', CHILD], cwd=tmp_path, env=child_env(), stdout=subprocess.PIPE,
-                             text=True)
+    child = interruptible([sys.executable, '-c', CHILD], cwd=tmp_path, stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == 'READY'
         child.send_signal(signal.SIGINT)
