@@ -109,6 +109,11 @@ def epoch_time(dl, step=None):
     return time.perf_counter() - start, n
 
 
+def in_turn(names, r):
+    "`names` rotated so that round `r` starts with a different one: each goes first in turn."
+    return names[r % len(names):] + names[:r % len(names)]
+
+
 def frozen_step(bs):
     "A training step of EfficientNet-Lite0, body frozen and a new linear head training: the work fine_tune starts with."
     from minifast.vision.models import efficientnet_lite0
@@ -145,7 +150,7 @@ def main():
     times = {k: [] for k in loaders}
     names = list(loaders)
     for r in range(args.rounds):
-        for k in names[r % len(names):] + names[:r % len(names)]:  # each goes first in turn
+        for k in in_turn(names, r):
             secs, n = epoch_time(loaders[k])
             times[k].append(secs / n)
     rate = {k: 1 / statistics.median(v) for k, v in times.items()}
@@ -169,7 +174,7 @@ def main():
               f'{args.model_rounds} rounds, the median')
         overheads = {k: [] for k in loaders}
         for r in range(args.model_rounds):
-            for k in names[r % len(names):] + names[:r % len(names)]:
+            for k in in_turn(names, r):
                 before = in_memory()
                 secs, n = epoch_time(loaders[k], step)
                 overheads[k].append(secs / len(loaders[k]) / ((before + in_memory()) / 2) - 1)
