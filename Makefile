@@ -54,6 +54,7 @@ $(USER_ENV)/.ready: settings.ini setup.py $(wildcard minifast/*.py)
 	test -x $(USER_ENV)/bin/python || $(PYTHON) -m venv $(USER_ENV)
 	$(USER_ENV)/bin/pip install --quiet '$(TORCH)'
 	$(USER_ENV)/bin/pip install --quiet '.[pretrained]' pytest ipykernel nbclient
+	$(USER_ENV)/bin/pip install --quiet --no-deps efficientnet-lite-pytorch==0.1.0  # tests/test_lite_reference.py's
 	$(USER_ENV)/bin/pip install --quiet --no-deps --force-reinstall .
 	touch $@
 

@@ -1,7 +1,7 @@
 """Our EfficientNet-Lite0/1/2 against a reference implementation, `efficientnet-lite-pytorch` 0.1.0 (a fork of
 `efficientnet_pytorch`, which has no Lite models), on the same weights and photos at each model's native size.
-Skipped unless that package can be imported; it is not a dependency (it pins nothing and its padding is fixed at one
-size). To run it:
+It is not a dependency (it pins nothing and its padding is fixed at one size): `make test` installs it, without its
+dependencies, in the user environment only, where this test runs; elsewhere it is skipped unless importable. By hand:
 
     pip download --no-deps efficientnet-lite-pytorch==0.1.0 -d /tmp/efflite_dl
     unzip -q /tmp/efflite_dl/efficientnet_lite_pytorch-0.1.0-py3-none-any.whl -d /tmp/efflite_pkg
