@@ -147,6 +147,9 @@ def pets_demo_args(argv=None):
     p.add_argument('--train-bn', action='store_true',
                    help="let the body's BatchNorm layers follow the batches (fastai's default; "
                         'about twice the time per frozen step); always on with --scratch')
+    p.add_argument('--bf16', action='store_true',
+                   help='mixed precision in bfloat16 (learn.to_bf16()): faster on CPUs with AVX512-BF16 or AMX and on '
+                        'recent GPUs, slower on other CPUs')
     p.add_argument('--augment', choices=_AUGMENTS, default='presize',
                    help="fastai's Resize + aug_transforms fused (presize), or a random crop, flip and jitter (crop)")
     p.add_argument('--lr', type=_number(float, 1e-12), default=None,
@@ -276,6 +279,7 @@ def pets_demo(argv=None):
     "Run the Pets demo (see `pets_demo_args` for the options); it writes its summary to `--out`/summary.json."
     from minifast.interpret import ClassificationInterpretation
     from minifast.lr_find import minimum, slide, steep, valley
+    from minifast.training import MixedPrecision
     from minifast.vision.learner import vision_learner
     args = pets_demo_args(argv)
     if not args.scratch and _ARCHS[args.arch] and importlib.util.find_spec(_ARCHS[args.arch]) is None:
@@ -305,6 +309,7 @@ def pets_demo(argv=None):
     timer('data')
 
     learn = vision_learner(dls, arch, pretrained=not args.scratch, metrics=accuracy, path=out, train_bn=args.train_bn)
+    if args.bf16: learn.add_cb(MixedPrecision('bf16'))  # what learn.to_bf16() adds
     with learn.distrib_ctx():
         if 'lr' not in run:  # a resumed run keeps the rate it trained at
             with learn.no_bar():
@@ -327,7 +332,7 @@ def pets_demo(argv=None):
     model_file = learn.save('pets')
     summary = dict(data=str(path), data_source=how, per_class=per_class, n_train=len(dls.train.ds),
                    n_valid=len(dls.valid.ds), classes=dls.c, arch=args.arch,
-                   pretrained=not args.scratch, train_bn=args.train_bn, size=args.size, bs=args.bs,
+                   pretrained=not args.scratch, train_bn=args.train_bn, bf16=args.bf16, size=args.size, bs=args.bs,
                    freeze_epochs=0 if args.scratch else args.freeze_epochs, epochs=args.epochs,
                    lr_suggestions=run['lr_suggestions'], lr=run['lr'], processes=num_distrib(), resumed=args.resume,
                    accuracy=round(interp.accuracy, 4), balanced_accuracy=round(interp.balanced_accuracy, 4),

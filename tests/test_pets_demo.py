@@ -1,5 +1,5 @@
 "The Pets demo end to end, on a handful of small images (the whole-sample run and its figures are in the README)."
-import json, os, socket, subprocess, sys, tarfile, threading
+import json, math, os, socket, subprocess, sys, tarfile, threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -51,9 +51,10 @@ def test_demo_fine_tunes_pretrained(small_pets, tmp_path):
 
 @pytest.mark.long
 def test_demo_from_scratch(small_pets, tmp_path):
-    summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2,
+    summary = demo(tmp_path, '--data', small_pets, '--arch', 'resnet_small', '--scratch', '--epochs', 2, '--bf16',
                    command=CONSOLE_SCRIPT)
     assert summary['classes'] == 4 and not summary['pretrained'] and summary['train_bn']  # implied by --scratch
+    assert summary['bf16'] and all(map(math.isfinite, (summary['valid_loss'], summary['lr'])))
     assert [row['phase'] for row in summary['history']] == [0, 0]
 
 
