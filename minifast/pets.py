@@ -332,8 +332,9 @@ def pets_demo(argv=None):
     model_file = learn.save('pets')
     summary = dict(data=str(path), data_source=how, per_class=per_class, n_train=len(dls.train.ds),
                    n_valid=len(dls.valid.ds), classes=dls.c, arch=args.arch,
-                   pretrained=not args.scratch, train_bn=args.train_bn, bf16=args.bf16, size=args.size, bs=args.bs,
+                   pretrained=not args.scratch, train_bn=args.train_bn, size=args.size, bs=args.bs,
                    freeze_epochs=0 if args.scratch else args.freeze_epochs, epochs=args.epochs,
+                   bf16=getattr(learn, 'mixed_precision', None) is not None,  # the callback, not the flag
                    lr_suggestions=run['lr_suggestions'], lr=run['lr'], processes=num_distrib(), resumed=args.resume,
                    accuracy=round(interp.accuracy, 4), balanced_accuracy=round(interp.balanced_accuracy, 4),
                    valid_loss=round(float(interp.losses.mean()), 4), most_confused=interp.most_confused(2)[:5],

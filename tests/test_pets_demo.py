@@ -40,7 +40,7 @@ def test_demo_fine_tunes_pretrained(small_pets, tmp_path):
     # 12 Bengals, 10 of each other breed
     assert summary['classes'] == 2 and summary['n_train'] + summary['n_valid'] == 42
     assert set(summary['lr_suggestions']) == {'minimum', 'steep', 'valley', 'slide'}
-    assert [row['phase'] for row in summary['history']] == [0, 0, 1] and summary['lr'] == 1e-2
+    assert [row['phase'] for row in summary['history']] == [0, 0, 1] and summary['lr'] == 1e-2 and not summary['bf16']
     # 8 photos: cat or dog
     assert summary['accuracy'] >= 0.75 and summary['accuracy'] == summary['history'][-1]['accuracy']
     for png in ('batch', 'lr_find', 'loss_0', 'loss_1', 'schedule_0', 'schedule_1', 'confusion_matrix', 'top_losses',
