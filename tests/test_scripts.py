@@ -27,3 +27,9 @@ def test_gpu_check_skips_without_a_gpu_and_passes_on_the_cpu():
     on_cpu = run_python(REPO/'tools'/'gpu_check.py', '--cpu')
     assert on_cpu.returncode == 0, on_cpu.stdout + on_cpu.stderr
     assert on_cpu.stdout.count(': ok: ') == 3 and 'FAILED' not in on_cpu.stdout, on_cpu.stdout
+
+
+def test_bench_bf16_runs():
+    proc = run_python(REPO/'bench'/'bench_bf16.py', '--quick')
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [line.split(',')[0] for line in proc.stdout.splitlines()] == ['training step', 'forward pass']
