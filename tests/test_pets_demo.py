@@ -8,6 +8,7 @@ import torch
 
 from conftest import run
 from minifast.core import data_dir
+from minifast.training import native_bf16
 
 BREEDS = ('Bengal', 'Persian', 'beagle', 'pug')
 IN_PROCESS = (sys.executable, '-c', 'import sys; from minifast.pets import pets_demo; pets_demo(sys.argv[1:])')
@@ -36,7 +37,7 @@ def demo(out, *args, command=IN_PROCESS):
 
 def test_demo_fine_tunes_pretrained(small_pets, tmp_path):
     summary = demo(tmp_path, '--data', small_pets, '--freeze-epochs', 2, '--epochs', 1, '--lr', 1e-2,
-                   '--labels', 'species', '--size', 96)
+                   '--labels', 'species', '--size', 96, '--no-bf16')
     # 12 Bengals, 10 of each other breed
     assert summary['classes'] == 2 and summary['n_train'] + summary['n_valid'] == 42
     assert set(summary['lr_suggestions']) == {'minimum', 'steep', 'valley', 'slide'}
@@ -80,7 +81,7 @@ def test_demo_resumes_a_killed_run_exactly(small_pets, tmp_path):
                  12, '--workers', 1, *RESUMABLE, timeout=600)
     assert killed.returncode == -9 and not (out/'summary.json').exists(), killed.stderr[-2000:]
     resumed = demo(out, '--data', small_pets, *RESUMABLE, '--resume')
-    assert resumed['resumed'] and not whole['resumed']
+    assert resumed['resumed'] and not whole['resumed'] and resumed['bf16'] == whole['bf16'] == native_bf16()  # default
     without_time = lambda s: [{k: v for k, v in row.items() if k != 'time'} for row in s['history']]
     assert without_time(resumed) == without_time(whole) and [r['phase'] for r in whole['history']] == [0, 1, 1]
     for key in ('accuracy', 'balanced_accuracy', 'valid_loss', 'lr', 'lr_suggestions'):
