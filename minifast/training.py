@@ -173,6 +173,6 @@ _BF16_FLAGS = re.compile(r'^flags\s*:.*\b(avx512_bf16|amx_bf16)\b', re.M)
 def native_bf16(device='cpu', cpuinfo=Path('/proc/cpuinfo')):
     "Whether `device` computes bfloat16 natively: a CUDA GPU that supports it, or a CPU with AVX512-BF16 or AMX."
     device = torch.device(device)
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported(including_emulation=False)  # Ampere or later
     try: return device.type == 'cpu' and _BF16_FLAGS.search(Path(cpuinfo).read_text()) is not None
     except OSError: return False  # no /proc/cpuinfo: not Linux, so not known
