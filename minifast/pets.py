@@ -295,7 +295,6 @@ def pets_demo(argv=None):
     "Run the Pets demo (see `pets_demo_args` for the options); it writes its summary to `--out`/summary.json."
     from minifast.interpret import ClassificationInterpretation
     from minifast.lr_find import minimum, slide, steep, valley
-    from minifast.training import MixedPrecision
     from minifast.vision.learner import vision_learner
     args = pets_demo_args(argv)
     if not args.scratch and _ARCHS[args.arch] and importlib.util.find_spec(_ARCHS[args.arch]) is None:
@@ -329,7 +328,7 @@ def pets_demo(argv=None):
     timer('data')
 
     learn = vision_learner(dls, arch, pretrained=not args.scratch, metrics=accuracy, path=out, train_bn=args.train_bn)
-    if args.bf16: learn.add_cb(MixedPrecision('bf16'))  # what learn.to_bf16() adds
+    if args.bf16: learn.to_bf16()
     with learn.distrib_ctx():
         if 'lr' not in run:  # a resumed run keeps the rate it trained at
             with learn.no_bar():

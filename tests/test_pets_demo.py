@@ -108,10 +108,9 @@ def test_demo_resume_refusals(small_pets, tmp_path):
     demo(tmp_path, '--data', small_pets, '--freeze-epochs', 0, '--epochs', 1, '--lr', 1e-2)
     other = resume('--epochs', 2, '--resume')
     assert other.returncode == 2 and 'it had --epochs 1 (now --epochs 2)' in other.stderr, other.stderr
-    native = native_bf16(default_device())  # the run above's precision; the other one is refused, named as typed
-    other = resume('--epochs', 1, '--bf16' if not native else '--no-bf16', '--resume')
-    was, now = ('--bf16', '--no-bf16') if native else ('--no-bf16', '--bf16')
-    assert other.returncode == 2 and f'it had {was} (now {now})' in other.stderr, other.stderr
+    native, typed = native_bf16(default_device()), {True: '--bf16', False: '--no-bf16'}  # the run above's precision
+    other = resume('--epochs', 1, typed[not native], '--resume')  # the other one is refused, named as typed
+    assert other.returncode == 2 and f'it had {typed[native]} (now {typed[not native]})' in other.stderr, other.stderr
     # a new run in the same folder, killed before its first checkpoint: the earlier run's is not taken for its own
     killed = resume('--seed', 3, command=KILLED_BEFORE_ITS_FIRST_CHECKPOINT)
     assert killed.returncode == -9, killed.stderr[-2000:]
